@@ -33,6 +33,7 @@ def run_curve(config: Config, metric: str) -> dict[str, Any]:
         "final": evals[-1].get(metric) if evals else None,
         "total_uplink_bytes": summary["uplink_bytes"],
         "loss": [r["loss"] for r in rounds],
+        "sparsity": rounds[-1].get("sparsity") if rounds else None,
     }
 
 

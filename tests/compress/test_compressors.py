@@ -164,3 +164,23 @@ def test_dither_linf_norm_keeps_more_levels_than_l2() -> None:
     linf = make_compressor("dither", levels=4, norm="linf", seed=1).compress(x)
     assert l2.k < linf.k
     assert len(encode(l2)) < len(encode(linf))
+
+
+def test_rescaled_dither_projects_each_bucket_and_always_contracts() -> None:
+    """x̂ += Q(x − x̂) converges only if Q contracts; ℓ2 dither on a bucket of 512 has variance ω ≫ 1."""
+    torch.manual_seed(7)
+    x = torch.randn(4096) * torch.rand(4096)
+    plain = make_compressor("dither", levels=2, bucket=512, seed=3)
+    rescaled = make_compressor("dither", levels=2, bucket=512, rescale=True, seed=3)
+    assert not plain.biased and rescaled.biased
+    for _ in range(20):
+        p, q = plain.compress(x), rescaled.compress(x)
+        assert torch.equal(p.indices, q.indices) and torch.equal(p.levels, q.levels)  # same draw, new scales
+        assert len(encode(q)) == len(encode(p))
+        decoded = q.to_dense()
+        assert float((x - decoded).square().sum()) < float(x.square().sum())
+        # the residual of a projection is orthogonal to what was sent, bucket by bucket
+        dots = ((x - decoded) * decoded).view(-1, 512).sum(1)
+        assert float(dots.abs().max()) < 1e-4 * float(decoded.square().sum())
+    _, plain_error = decoded_mean_and_error("dither", x, 50, levels=2, bucket=512)
+    assert plain_error > float(x.square().sum())  # the unbiased one expands: what the rescale is for

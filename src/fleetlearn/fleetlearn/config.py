@@ -156,7 +156,9 @@ class AlgorithmConfig:
     value_dtype: str = "fp16"     # fp32 | fp16 | bf16 | int8
     error_feedback: bool = True
     k_controller: str = "fixed"   # fixed | norm | rd
-    qsgd_levels: int = 16
+    qsgd_levels: int = 16         # quantisers (qsgd, Malcom's dither): levels s
+    quant_bucket: int = 512       # quantisers: entries per norm (QSGD's bucket)
+    quant_norm: str = "l2"        # Malcom's dither: l2 (sparse levels) | linf (dense levels, low variance)
     local_steps: int = 1          # 1: gradients; > 1: model deltas (FedAvg-style)
     server_lr: float = 1.0
     server_momentum: float = 0.0
@@ -175,6 +177,9 @@ class AlgorithmConfig:
                "must be fp32, fp16, bf16 or int8", self.value_dtype)
         _check(self.k_controller in ("fixed", "norm", "rd"), "algorithm.k_controller", "must be fixed, norm or rd",
                self.k_controller)
+        _check(self.qsgd_levels >= 1, "algorithm.qsgd_levels", "must be >= 1", self.qsgd_levels)
+        _check(self.quant_bucket >= 1, "algorithm.quant_bucket", "must be >= 1", self.quant_bucket)
+        _check(self.quant_norm in ("l2", "linf"), "algorithm.quant_norm", "must be l2 or linf", self.quant_norm)
         _check(self.local_steps >= 1, "algorithm.local_steps", "must be >= 1", self.local_steps)
         _check(self.server_lr > 0, "algorithm.server_lr", "must be > 0", self.server_lr)
         _check(0 <= self.server_momentum < 1, "algorithm.server_momentum", "must be in [0, 1)",

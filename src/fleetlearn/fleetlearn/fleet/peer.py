@@ -42,8 +42,9 @@ log = logging.getLogger(__name__)
 def residual_compressor(config: Config, seed: int):
     """Top-K (values as configured) for CHOCO/AdaGossip; the dithered quantiser for Malcom-PSGD."""
     a = config.algorithm
-    if a.name == "malcom":  # ℓ∞ per bucket of 256: unbiased, zeros where the residual is small, low variance
-        return make_compressor("dither", levels=a.qsgd_levels, norm="linf", bucket=256, seed=seed)
+    if a.name == "malcom":  # dithered levels with least-squares bucket scales: a contraction, as gossip needs
+        return make_compressor("dither", levels=a.qsgd_levels, norm=a.quant_norm, bucket=a.quant_bucket,
+                               rescale=True, seed=seed)
     return make_compressor("topk", keep_ratio=a.keep_ratio, value_type=a.value_dtype, seed=seed)
 
 

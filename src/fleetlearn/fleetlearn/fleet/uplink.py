@@ -44,7 +44,7 @@ class Uplink:
         elif self.codec == "none":
             params["value_type"] = algorithm.value_dtype if algorithm.name != "dense" else "fp32"
         elif self.codec == "qsgd":
-            params["levels"] = algorithm.qsgd_levels
+            params.update(levels=algorithm.qsgd_levels, bucket=algorithm.quant_bucket)
         self.compressor = make_compressor(self.codec, **params)
         self.sparse = isinstance(self.compressor, KSparsifier)
         self.controller = (make_controller(algorithm.k_controller, d, keep_ratio=algorithm.keep_ratio,

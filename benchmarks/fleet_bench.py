@@ -20,8 +20,8 @@ def run_curve(config: Config, metric: str) -> dict[str, Any]:
     hub = "fleet" if config.mode == "gossip" else "coordinator"
     with tempfile.TemporaryDirectory() as tmp:
         summary = run_fleet(config, Path(tmp) / "run", say=lambda line: None)
-        rows = [json.loads(line) for line in (Path(tmp) / "run" / "metrics" / f"{hub}.jsonl").read_text()
-                .splitlines() if line.strip()]
+        rows = read_jsonl(Path(tmp) / "run" / "metrics" / f"{hub}.jsonl")
+        robot_rows = [read_jsonl(path) for path in sorted((Path(tmp) / "run" / "metrics").glob("robot_*.jsonl"))]
     evals = [r for r in rows if r["event"] == "eval"]
     rounds = [r for r in rows if r["event"] == "round"]
     return {
@@ -30,11 +30,25 @@ def run_curve(config: Config, metric: str) -> dict[str, Any]:
         "rounds": [r["round"] for r in evals],
         "metric": [r.get(metric) for r in evals],
         "uplink_bytes": [r["total_bytes_received"] for r in evals],
+        "sent_bytes": [sent_by_round(robot_rows, r["round"]) for r in evals],
         "final": evals[-1].get(metric) if evals else None,
         "total_uplink_bytes": summary["uplink_bytes"],
         "loss": [r["loss"] for r in rounds],
         "sparsity": rounds[-1].get("sparsity") if rounds else None,
     }
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def sent_by_round(robot_rows: list[list[dict[str, Any]]], round_number: int) -> int:
+    """Update bytes every robot had sent by ``round_number``, late or rejected ones included."""
+    total = 0
+    for rows in robot_rows:
+        sent = [r["total_bytes_sent"] for r in rows if r["event"] == "round" and r["round"] <= round_number]
+        total += sent[-1] if sent else 0
+    return total
 
 
 def first_reaching(curve: dict[str, Any], target: float, key: str) -> float:

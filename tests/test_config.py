@@ -33,6 +33,9 @@ def test_demo_yaml_is_what_fleetlearn_demo_runs() -> None:
     ({"network": {"schedule": [{"robot": "robot_1"}]}}, r"^network\.schedule\[0\]: needs exactly one of round"),
     ({"link": {"comm_time_s": -1}}, r"^link\.comm_time_s: must be > 0"),
     ({"transport": []}, r"^transport: must be a mapping"),
+    ({"task": {"kind": "classification", "partition": "scene"}}, r"^task\.partition: classification splits iid"),
+    ({"algorithm": {"sign_ties": "zero"}}, r"^algorithm\.sign_ties: must be random or plus"),
+    ({"algorithm": {"quant_norm": "l1"}}, r"^algorithm\.quant_norm: must be l2 or linf"),
 ])
 def test_invalid_values_name_the_field(data: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):

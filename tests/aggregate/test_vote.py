@@ -91,5 +91,8 @@ def test_sign_updates_cost_exactly_one_bit_per_entry_plus_the_header(tmp_path) -
         assert update.codec == "sign" and update.k == d
     assert {u.batch_size for u in updates if u.robot_id == "robot_2"} == {128}
     assert {u.batch_size for u in updates if u.robot_id == "robot_0"} == {32}
+    rounds = [r for r in fleet.coordinator.recorder.rows if r["event"] == "round"]
+    assert set(rounds[-1]["vote_weights"]) == set(fleet.robots)  # who the vote trusts, in the metrics
+    assert rounds[0]["vote_weights"] == dict.fromkeys(fleet.robots, 1.0)  # a plain vote while warming up
     step = decode(encode(fleet.coordinator.server.compressor.compress(torch.randn(d))))
     assert step.codec == "scaled_sign" and len(encode(step)) == HEADER_BYTES + 4 + math.ceil(d / 8)

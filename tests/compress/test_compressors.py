@@ -121,6 +121,19 @@ def test_sign_tie_rule_and_scale() -> None:
     assert scaled.tolist() == pytest.approx([1.2, 1.2, 1.2, -1.2, 1.2])
 
 
+def test_random_sign_ties_are_fair_coins_and_leave_nonzeros_alone() -> None:
+    x = torch.zeros(20_000)
+    x[:100] = torch.linspace(-1, 1, 100)
+    x[50] = -0.5  # linspace puts no exact zero here; keep the first 100 nonzero
+    compressor = make_compressor("sign", ties="random", seed=4)
+    signs = compressor.compress(x).to_dense()
+    assert torch.equal(signs[:100], torch.where(x[:100] < 0, -1.0, 1.0))
+    assert abs(float(signs[100:].mean())) < 0.03  # 19,900 coins: 4 standard deviations ≈ 0.028
+    again = make_compressor("sign", ties="random", seed=4).compress(x).to_dense()
+    assert torch.equal(signs, again)  # seeded: reproducible runs
+    assert len(encode(compressor.compress(x))) == len(encode(make_compressor("sign").compress(x)))
+
+
 def decoded_mean_and_error(name: str, x: torch.Tensor, draws: int, **params: object) -> tuple[torch.Tensor, float]:
     compressor = make_compressor(name, seed=11, **params)
     samples = torch.stack([compressor.compress(x).to_dense() for _ in range(draws)])

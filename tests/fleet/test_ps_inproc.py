@@ -142,3 +142,21 @@ def test_rounds_without_enough_updates_are_announced_again_under_new_numbers(tmp
     assert steps_while_gone <= 4 and fleet.coordinator.rounds_done == 10
     assert fleet.coordinator.round_number > 10
     assert_in_step(fleet)
+
+
+def test_heartbeats_queued_behind_updates_do_not_skew_the_link_estimate(tmp_path) -> None:
+    """Updates that fill the link every ~1 s and a 1 s heartbeat: for many rounds every status waits
+    behind an update. Taken as latency, those waits once shrank the budget and inflated the rate
+    estimate up to 10x, and whole rounds then missed the deadline."""
+    config = digits_config(run={"rounds": 100}, robots={"count": 2, "heartbeat_s": 1.0, "overrides": {
+                               "robot_0": {"rate_bps": 500_000}, "robot_1": {"rate_bps": 4_000_000}}},
+                           algorithm={"keep_ratio": 1.0}, link={"cap_bps": None, "comm_time_s": 1.0,
+                                                                "latency_s": 0.005},
+                           round={"deadline_s": 1.25, "robot_timeout_s": 30.0})
+    fleet = InprocFleet(config, tmp_path)
+    assert fleet.run()
+    rounds = [r for r in fleet.coordinator.recorder.rows if r["event"] == "round"]
+    assert len(rounds) == 100 and all(r["participants"] == 2 for r in rounds[2:])
+    for name, rate in (("robot_0", 500_000), ("robot_1", 4_000_000)):
+        rows = [r for r in fleet.robots[name].recorder.rows if r["event"] == "round"][3:]
+        assert all(abs(r["throughput_bps"] - rate) / rate < 0.1 for r in rows), name

@@ -100,3 +100,8 @@ def test_partition_voc_covers_the_split_and_prints_a_table(voc_root: Path, kind:
     assert int(lines[1].split()[1]) == len(parts[0])
     total_objects = sum(len(v) for v in labels_of.values())
     assert sum(int(line.split()[-1]) for line in lines[1:]) == total_objects
+
+
+def test_shared_gives_every_robot_the_whole_split(voc_root: Path) -> None:
+    parts = partition_voc(voc_root, num_robots=3, kind="shared", split="train")
+    assert parts == [read_split(voc_root, "2007", "train")] * 3

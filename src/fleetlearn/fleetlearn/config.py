@@ -112,7 +112,7 @@ class TaskConfig:
     val_split: str = "val"
     image_size: int = 128
     max_val_images: int = 200
-    partition: str = "iid"        # iid | dirichlet | scene
+    partition: str = "iid"        # iid | dirichlet | scene (detection) | shared (every robot draws from all)
     alpha: float = 0.5
     weights_path: str | None = None
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
@@ -120,8 +120,10 @@ class TaskConfig:
     def validate(self) -> None:
         _check(self.kind in ("detection", "classification"), "task.kind", "must be detection or classification",
                self.kind)
-        _check(self.partition in ("iid", "dirichlet", "scene"), "task.partition", "must be iid, dirichlet or scene",
-               self.partition)
+        _check(self.partition in ("iid", "dirichlet", "scene", "shared"), "task.partition",
+               "must be iid, dirichlet, scene or shared", self.partition)
+        _check(self.kind == "detection" or self.partition in ("iid", "shared"), "task.partition",
+               "classification splits iid or shared", self.partition)
         _check(self.alpha > 0, "task.alpha", "must be > 0", self.alpha)
         _check(self.image_size >= 32, "task.image_size", "must be >= 32", self.image_size)
 
@@ -164,6 +166,7 @@ class AlgorithmConfig:
     server_momentum: float = 0.0
     downlink_keep_ratio: float | None = None   # None: the sum of the uplink Ks, capped at 1
     signum_momentum: float = 0.0  # signSGD: momentum before the sign (Signum); 0 = plain signSGD
+    sign_ties: str = "random"     # signSGD: what a zero entry is sent as: random (a fair coin) | plus (+1)
     vote_warmup_rounds: int = 100  # signSGD-FV: plain majority vote for the first rounds
     vote_forgetting: float = 1.0
     vote_per_coordinate: bool = False
@@ -187,6 +190,7 @@ class AlgorithmConfig:
         _check(self.name in PS_ALGORITHMS + GOSSIP_ALGORITHMS, "algorithm.name",
                f"must be one of {', '.join(PS_ALGORITHMS + GOSSIP_ALGORITHMS)}", self.name)
         _check(0 <= self.signum_momentum < 1, "algorithm.signum_momentum", "must be in [0, 1)", self.signum_momentum)
+        _check(self.sign_ties in ("random", "plus"), "algorithm.sign_ties", "must be random or plus", self.sign_ties)
         _check(0 < self.vote_forgetting <= 1, "algorithm.vote_forgetting", "must be in (0, 1]", self.vote_forgetting)
         if self.downlink_keep_ratio is not None:
             _check(0 < self.downlink_keep_ratio <= 1, "algorithm.downlink_keep_ratio", "must be in (0, 1]",

@@ -1,7 +1,7 @@
 """signSGD votes: majority vote (Bernstein et al. 2019) and federated voting (Park, Poor, Lee 2024).
 
-Each robot sends s_m = sign(g_m) ∈ {−1, +1}^d (1 bit per entry; sign(0) = +1, the
-codec's tie rule). The server decodes
+Each robot sends s_m = sign(g_m) ∈ {−1, +1}^d (1 bit per entry; a zero entry is sent as
+a fair coin by default, or as +1: ``algorithm.sign_ties``). The server decodes
 
     V = sign(Σ_m w_m s_m)          with V = +1 where the sum is exactly 0 (tie rule),
 

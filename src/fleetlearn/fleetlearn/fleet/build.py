@@ -30,7 +30,7 @@ def data_root(config: Config) -> Path:
 
 
 def partitions(config: Config) -> dict[str, list[Any]]:
-    """Each robot's share of the training items (every item exactly once)."""
+    """Each robot's share of the training items (every item exactly once; all of them with ``shared``)."""
     t = config.task
     names = robot_names(config.robots.count)
     if t.kind == "classification":
@@ -40,6 +40,8 @@ def partitions(config: Config) -> dict[str, list[Any]]:
 
         probe = make_task({"task": "classification", "dataset": t.dataset, "data_root": _cls_root(config)})
         ids = list(range(int(np.asarray(probe.item_ids).size)))
+        if t.partition == "shared":
+            return {name: list(ids) for name in names}
         return dict(zip(names, partition_iid(ids, len(names), config.run.seed), strict=True))
     parts = partition_voc(data_root(config), len(names), t.partition, t.voc_year, t.train_split, t.alpha,
                           config.run.seed)

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from ..aggregate import Contribution
+from ..aggregate.vote import FederatedVote
 from ..config import Config
 from ..msgs import CompressedUpdate, GlobalStep, Header, RobotStatus, RoundAnnouncement, SnapshotRequest, Time
 from ..task import Task
@@ -249,6 +250,8 @@ class Coordinator:
                    rejected=sum(self.rejected.values()), round_time_s=now - current.opened_at,
                    step_time_s=time.perf_counter() - started, update_norm=result.update_norm,
                    members=len(self.members))
+        if isinstance(self.server.aggregator, FederatedVote):  # who the vote trusts, for plots and rqt
+            row["vote_weights"] = self.server.aggregator.weights()
         self.recorder.record("round", **row)
         every = self.config.run.eval_every
         if every and self.rounds_done % every == 0 and self.rounds_done < self.config.run.rounds:

@@ -88,10 +88,14 @@ class Robot:
     def heartbeat(self) -> None:
         if self.done:
             return
+        # A status sent while an update is on the link waits behind it: its ack time is queueing,
+        # not latency. Such samples made the latency look large, the budget small and the rate
+        # (bytes over ack time minus latency) up to 10x too high; measure latency on a quiet link only.
+        quiet = not self.inflight
         self.bus.publish(topics.STATUS, RobotStatus(
             header=self._header(), robot_id=self.robot_id, state=self.state, model_version=self.version,
             round=self.last_round, batch_size=self.batch_size,
-            num_samples=getattr(self.task, "num_items", 0)), on_delivered=self.link.observe)
+            num_samples=getattr(self.task, "num_items", 0)), on_delivered=self.link.observe if quiet else None)
 
     def request_snapshot(self, reason: str) -> None:
         log.info("%s: asking for a snapshot (%s)", self.robot_id, reason)

@@ -43,6 +43,8 @@ class Uplink:
                 params["scope"] = algorithm.scope
         elif self.codec == "none":
             params["value_type"] = algorithm.value_dtype if algorithm.name != "dense" else "fp32"
+        elif self.codec == "sign":
+            params["ties"] = algorithm.sign_ties
         elif self.codec == "qsgd":
             params.update(levels=algorithm.qsgd_levels, bucket=algorithm.quant_bucket)
         self.compressor = make_compressor(self.codec, **params)

@@ -107,8 +107,15 @@ def partition_voc(
     alpha: float = 0.5,
     seed: int = 0,
 ) -> list[list[str]]:
-    """Partition a VOC split's image ids; ``kind`` is "iid", "dirichlet" or "scene"."""
+    """Partition a VOC split's image ids; ``kind`` is "iid", "dirichlet", "scene" or "shared".
+
+    "shared" is not a partition: every robot draws its batches from the whole split (robots
+    that see the same environment; the data-centre setting of the signSGD papers, where a
+    robot's batch size, not its data, sets how noisy its gradient is).
+    """
     image_ids = read_split(root, year, split)
+    if kind == "shared":
+        return [list(image_ids) for _ in range(num_robots)]
     if kind == "iid":
         return partition_iid(image_ids, num_robots, seed)
     annotations = read_annotations(root, year, image_ids)
@@ -119,7 +126,7 @@ def partition_voc(
         if missing:
             raise ValueError(f"no <scene> tag in {len(missing)} annotation(s), e.g. {missing[0]}.xml")
         return partition_by_scene(image_ids, [a.scene for a in annotations], num_robots, seed)
-    raise ValueError(f"unknown partition kind {kind!r}; expected 'iid', 'dirichlet' or 'scene'")
+    raise ValueError(f"unknown partition kind {kind!r}; expected 'iid', 'dirichlet', 'scene' or 'shared'")
 
 
 def class_counts(

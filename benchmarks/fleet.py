@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import multiprocessing
 import statistics
@@ -100,6 +101,7 @@ def unequal_links(rounds: int, d: int) -> dict[str, dict[str, Any]]:
 
 def run_one(job: tuple[str, str, int, dict[str, Any]]) -> tuple[str, str, int, dict[str, Any]]:
     part, method, seed, data = job
+    logging.getLogger("fleetlearn").setLevel(logging.ERROR)  # late updates are the point of some methods here
     curve = run_curve(make_config(data, run={"seed": seed}), "map50")
     print(f"{part} seed {seed} {method:20s} final mAP@0.5 {curve['final']:.3f}  "
           f"sent {curve['total_uplink_bytes'] / 1e6:.1f} MB", file=sys.stderr, flush=True)

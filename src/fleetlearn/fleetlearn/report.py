@@ -96,9 +96,10 @@ def plot_run(run_dir: Path, rows: list[dict[str, Any]] | None = None) -> list[Pa
     else:
         _plot(axes[0, 1], _series(rows, "robot", "round", "round", "budget_bytes"), "round", "bytes",
               "uplink budget per round")
-        _plot(axes[1, 1], _series(rows, "robot", "round", "round", "throughput_bps"), "round", "bits/s",
-              "measured uplink throughput")
-        axes[1, 1].set_yscale("log")
+        throughput = _series(rows, "robot", "round", "round", "throughput_bps")
+        _plot(axes[1, 1], throughput, "round", "bits/s", "measured uplink throughput")
+        if any(y > 0 for _, ys in throughput.values() for y in ys):  # none measured: no delivery feedback
+            axes[1, 1].set_yscale("log")
     fig.tight_layout()
     made.append(run_dir / "link.png")
     fig.savefig(made[-1], dpi=110)

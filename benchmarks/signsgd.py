@@ -7,7 +7,7 @@ batch 32); accuracy against rounds on the digits task (and, with --detection, mA
 on the synthetic VOC set with fewer rounds). Every robot draws its batches from the
 whole training set (``task.partition: shared``), so batch 304 is really 304 images and a
 robot's batch size alone sets how noisy its signs are; zeros are sent as fair coins. Prints JSON, writes
-benchmarks/results/signsgd.json and signsgd.png. Goal: FV reaches the target in
+benchmarks/results/signsgd.json and signsgd.png (signsgd_detection.* with --detection). Goal: FV reaches the target in
 fewer rounds than MV in the heterogeneous case and is no worse in the homogeneous one.
 The target is one point below the homogeneous fleet's final score, measured in the same
 run (a level near convergence, where MV stalls); rounds to a few fixed lower levels are
@@ -35,7 +35,8 @@ HETEROGENEOUS = {f"robot_{i}": {"batch_size": 4} for i in range(12)} | \
 def base(rounds: int, detection: bool) -> dict:
     task = ({"kind": "detection", "synthetic": {"num_train": 600, "num_val": 100}, "max_val_images": 100}
             if detection else {"kind": "classification", "dataset": "digits"})
-    return {"transport": {"name": "inproc"}, "run": {"rounds": rounds, "eval_every": max(1, rounds // 30)},
+    evaluations = 8 if detection else 30
+    return {"transport": {"name": "inproc"}, "run": {"rounds": rounds, "eval_every": max(1, rounds // evaluations)},
             "robots": {"count": 15, "batch_size": 32}, "task": {**task, "partition": "shared"},
             "optimizer": {"name": "sgd", "lr": 0.0005 if detection else 0.002, "momentum": 0.0,
                           "weight_decay": 0.0, "warmup_rounds": 0},
@@ -88,14 +89,15 @@ def main() -> int:
         and het["seeds_reaching_target"]["signsgd_fv"] >= het["seeds_reaching_target"]["signsgd_mv"],
         "fv_no_worse_homogeneous": hom["fv_minus_mv_final"]["mean"] >= -0.01,
     }
-    plot(result, metric)
-    save("signsgd", result)
+    name = "signsgd_detection" if args.detection else "signsgd"
+    plot(result, metric, name)
+    save(name, result)
     print(json.dumps({k: v for k, v in result.items() if k != "cases"} | {
         "cases": {c: {k: v for k, v in r.items() if k != "curves"} for c, r in result["cases"].items()}}, indent=2))
     return 0
 
 
-def plot(result: dict, metric: str) -> None:
+def plot(result: dict, metric: str, name: str) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, (case, data) in zip(axes, result["cases"].items(), strict=True):
         for algorithm, curves in data["curves"].items():
@@ -109,7 +111,7 @@ def plot(result: dict, metric: str) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(RESULTS / "signsgd.png", dpi=110)
+    fig.savefig(RESULTS / f"{name}.png", dpi=110)
     plt.close(fig)
 
 

@@ -103,24 +103,29 @@ def method_sections(method: str, d: int, task: dict[str, Any]) -> dict[str, Any]
 
 
 def run_once(config: dict[str, Any], metric: str, target: float, workdir: Path,
-             limit_s: float | None = None) -> dict[str, Any]:
-    """One netsim run until the target is reached, ``limit_s`` passed since round 1 (then SIGTERM),
-    or the rounds run out."""
+             limit_s: float | None = None, startup_s: float = 60.0) -> dict[str, Any]:
+    """One netsim run until the target is reached, ``limit_s`` passed since round 1 opened (then
+    SIGTERM), or the rounds run out. A fleet that never completes a round (dense updates that never
+    fit the deadline) is timed from ``startup_s`` after launch, the start-up a run needs."""
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
     run_dir = workdir / "run"
+    launched = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "fleetlearn.netsim", str(config_path), "--run-dir", str(run_dir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     coordinator = JsonlTail(run_dir / "metrics" / "coordinator.jsonl")
     rows: list[dict[str, Any]] = []
     reached = None
     first_round_at = None
+    stopped = False
     while proc.poll() is None and reached is None:
         rows += coordinator.read()
         reached = next((r for r in rows if r["event"] == "eval" and (r.get(metric) or 0) >= target), None)
         if first_round_at is None and any(r["event"] == "round" for r in rows):
             first_round_at = time.monotonic()
-        if limit_s is not None and first_round_at is not None and time.monotonic() - first_round_at > limit_s:
+        opened = first_round_at if first_round_at is not None else launched + startup_s
+        if limit_s is not None and time.monotonic() - opened > limit_s:
+            stopped = True
             break
         time.sleep(0.05)
     if proc.poll() is None:
@@ -128,7 +133,11 @@ def run_once(config: dict[str, Any], metric: str, target: float, workdir: Path,
     _, err = proc.communicate(timeout=120)
     if proc.returncode not in (0, 130):
         raise RuntimeError(f"netsim failed ({proc.returncode}): {err.strip()[-2000:]}")
-    return outcome(run_dir, metric, reached)
+    result = outcome(run_dir, metric, reached)
+    if stopped and reached is None:
+        result["time_s"] = max(result["time_s"], round(limit_s, 2))  # not reached within the limit: a lower bound
+    result["startup_s"] = round(first_round_at - launched, 2) if first_round_at is not None else None
+    return result
 
 
 def outcome(run_dir: Path, metric: str, reached: dict[str, Any] | None) -> dict[str, Any]:
@@ -136,11 +145,13 @@ def outcome(run_dir: Path, metric: str, reached: dict[str, Any] | None) -> dict[
             for line in path.read_text().splitlines() if line.strip()]
     rounds = sorted((r for r in rows if r["node"] == "coordinator" and r["event"] == "round"), key=lambda r: r["round"])
     evals = [r for r in rows if r["node"] == "coordinator" and r["event"] == "eval"]
-    start = rounds[0]["time"] - rounds[0]["round_time_s"] if rounds else 0.0
-    end = reached["time"] if reached else max((r["time"] for r in rounds), default=start)
+    sends = [r for r in rows if r["node"].startswith("robot") and r["event"] == "round"]
+    # from the opening of round 1; when no round ever completed, from the first update sent
+    first_send = min((r["time"] for r in sends), default=0.0)
+    start = rounds[0]["time"] - rounds[0]["round_time_s"] if rounds else first_send
+    end = reached["time"] if reached else max((r["time"] for r in rounds + sends), default=start)
     until_end = [r for r in rounds if r["time"] <= end]
-    sent = sum(r["bytes_sent"] for r in rows if r["node"].startswith("robot") and r["event"] == "round"
-               and r["time"] <= end)
+    sent = sum(r["bytes_sent"] for r in sends if r["time"] <= end)
     return {
         "reached": reached is not None,
         "time_s": round(end - start, 2),
@@ -263,7 +274,8 @@ def main(argv: list[str] | None = None) -> None:
                 adaptive = runs.get("topk_adaptive", [])
                 limit = (args.limit_factor * adaptive[-1]["time_s"] if method != "topk_adaptive" and args.limit_factor
                          and adaptive and adaptive[-1]["seed"] == seed and adaptive[-1]["reached"] else None)
-                result = run_once(config, task["metric"], target, workdir, limit)
+                startup = adaptive[-1].get("startup_s") if adaptive and adaptive[-1]["seed"] == seed else None
+                result = run_once(config, task["metric"], target, workdir, limit, startup or 60.0)
                 result.pop("run_dir")
                 runs[method].append({"seed": seed, **result})
                 print(f"seed {seed} {method:20s} reached={result['reached']} time {result['time_s']:7.2f} s "

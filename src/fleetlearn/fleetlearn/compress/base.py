@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -21,7 +21,7 @@ class Compressor(ABC):
     """
 
     name: str = ""  # set by the registry
-    biased: ClassVar[bool] = True
+    biased: bool = True  # a class default; a compressor whose bias depends on its settings sets its own
 
     def __init__(self, seed: int = 0) -> None:
         self.generator = torch.Generator().manual_seed(seed)

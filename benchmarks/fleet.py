@@ -37,17 +37,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from fleet_bench import RESULTS, first_reaching, make_config, paired, run_curve, save
+from fleet_bench import NO_BUDGET_S, RESULTS, first_reaching, keep_ratio_fitting, make_config, paired, run_curve, save
 
-from fleetlearn.codec import max_sparse_k
 from fleetlearn.fleet.build import build_task
 
 EQUAL_BUDGET_BYTES = 60_000
 LINKS_BPS = (0.5e6, 1e6, 2e6, 4e6)
 COMM_TIME_S = 1.0
 DEADLINE_S = 1.25
-OVERHEAD_BYTES = 512   # CompressedUpdate fields around the payload
-NO_BUDGET_S = 1e6      # comm_time of fixed methods: a budget that never binds (their K is fixed by design)
 
 
 def common(rounds: int, robots: int) -> dict[str, Any]:
@@ -56,14 +53,9 @@ def common(rounds: int, robots: int) -> dict[str, Any]:
             "task": {"kind": "detection", "synthetic": {"num_train": 1200, "num_val": 200}, "max_val_images": 200}}
 
 
-def fixed_k(budget_bytes: float, d: int) -> float:
-    """keep_ratio of the largest fp16 Top-K whose message always fits ``budget_bytes``."""
-    return (max_sparse_k(int(budget_bytes) - OVERHEAD_BYTES, d, "fp16", 0) or 1) / d
-
-
 def equal_links(rounds: int, d: int) -> dict[str, dict[str, Any]]:
     base = common(rounds, 3)
-    keep = fixed_k(EQUAL_BUDGET_BYTES, d)
+    keep = keep_ratio_fitting(EQUAL_BUDGET_BYTES, d)
     cap = {"cap_bps": EQUAL_BUDGET_BYTES * 8.0, "comm_time_s": 1.0}
     burst = {"cap_bps": 2 * EQUAL_BUDGET_BYTES * 8.0, "comm_time_s": 1.0}
     topk = {"name": "topk", "value_dtype": "fp16"}
@@ -87,7 +79,8 @@ def unequal_links(rounds: int, d: int) -> dict[str, dict[str, Any]]:
     never_binds = {"cap_bps": None, "comm_time_s": NO_BUDGET_S, "latency_s": 0.005}
 
     def fixed(bps: float) -> dict[str, Any]:
-        return {**shaped, "algorithm": {**topk, "keep_ratio": fixed_k(bps / 8 * COMM_TIME_S, d)}, "link": never_binds}
+        keep = keep_ratio_fitting(bps / 8 * COMM_TIME_S, d)
+        return {**shaped, "algorithm": {**topk, "keep_ratio": keep}, "link": never_binds}
 
     return {
         "dense_ideal_links": {**base, "algorithm": {"name": "dense", "error_feedback": False},

@@ -9,10 +9,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from fleetlearn.codec import max_sparse_k
 from fleetlearn.config import Config, config_from_dict
 from fleetlearn.fleet.runner import run_fleet
 
 RESULTS = Path(__file__).resolve().parent / "results"
+MESSAGE_OVERHEAD_BYTES = 512  # CompressedUpdate fields around the payload (the robot takes them off its budget)
+NO_BUDGET_S = 1e6             # comm_time of fixed-K methods: a budget that never binds (their K is fixed by design)
+
+
+def keep_ratio_fitting(budget_bytes: float, d: int, value_type: str = "fp16") -> float:
+    """keep_ratio of the largest Top-K whose update message always fits ``budget_bytes``."""
+    return (max_sparse_k(int(budget_bytes) - MESSAGE_OVERHEAD_BYTES, d, value_type) or 1) / d
 
 
 def run_curve(config: Config, metric: str) -> dict[str, Any]:

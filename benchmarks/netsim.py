@@ -39,20 +39,17 @@ import yaml
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from fleet_bench import NO_BUDGET_S, RESULTS, keep_ratio_fitting
 
-from fleetlearn.codec import max_sparse_k
 from fleetlearn.config import config_from_dict
 from fleetlearn.fleet.build import build_task
 from fleetlearn.netsim import NetsimError
 from fleetlearn.netsim.host import check_host
 from fleetlearn.netsim.tail import JsonlTail
 
-RESULTS = Path(__file__).resolve().parent / "results"
 LINKS_BPS = {"robot_0": 1e6, "robot_1": 2e6, "robot_2": 5e6, "robot_3": 10e6}
 DROP = {"robot": "robot_3", "round": 10, "rate_bps": 1e6}
 BURST_BYTES = 1600            # one full packet: a bigger tbf bucket lets small updates look faster than the link
-MESSAGE_OVERHEAD_BYTES = 512  # CompressedUpdate fields around the payload (the robot takes them off its budget)
-NO_BUDGET_S = 1e6             # comm_time for fixed methods: the measured-rate budget never binds
 METHODS = ("topk_adaptive", "topk_fixed_slowest", "topk_fixed_average", "dense")  # adaptive first: it sets the limit
 GOALS = {"adaptive_vs_best_fixed_time_max": 0.5, "dense_vs_adaptive_time_min": 5.0}
 
@@ -83,12 +80,6 @@ def base_config(task: dict[str, Any], seed: int, rounds: int, drop: bool = True)
     }
 
 
-def fixed_keep_ratio(d: int, rate_bps: float, comm_time_s: float, value_type: str) -> float:
-    """The keep ratio of the largest K whose update fits ``rate x comm_time``."""
-    k = max_sparse_k(int(rate_bps * comm_time_s / 8) - MESSAGE_OVERHEAD_BYTES, d, value_type) or 1
-    return k / d
-
-
 def method_sections(method: str, d: int, task: dict[str, Any]) -> dict[str, Any]:
     comm = task["comm_time_s"]
     if method == "dense":
@@ -97,7 +88,7 @@ def method_sections(method: str, d: int, task: dict[str, Any]) -> dict[str, Any]
         return {"algorithm": {"name": "topk", "keep_ratio": 1.0, "value_dtype": "fp16"},
                 "link": {"cap_bps": None, "comm_time_s": comm}}
     rate = min(LINKS_BPS.values()) if method == "topk_fixed_slowest" else statistics.mean(LINKS_BPS.values())
-    return {"algorithm": {"name": "topk", "keep_ratio": fixed_keep_ratio(d, rate, comm, "fp16"),
+    return {"algorithm": {"name": "topk", "keep_ratio": keep_ratio_fitting(rate * comm / 8, d),
                           "value_dtype": "fp16"},
             "link": {"cap_bps": None, "comm_time_s": NO_BUDGET_S}}
 
@@ -271,11 +262,11 @@ def main(argv: list[str] | None = None) -> None:
                 config_from_dict(config)  # fail before any netsim run on a bad setting
                 workdir = root / f"{method}-seed{seed}"
                 workdir.mkdir(parents=True)
-                adaptive = runs.get("topk_adaptive", [])
-                limit = (args.limit_factor * adaptive[-1]["time_s"] if method != "topk_adaptive" and args.limit_factor
-                         and adaptive and adaptive[-1]["seed"] == seed and adaptive[-1]["reached"] else None)
-                startup = adaptive[-1].get("startup_s") if adaptive and adaptive[-1]["seed"] == seed else None
-                result = run_once(config, task["metric"], target, workdir, limit, startup or 60.0)
+                adaptive = runs.get("topk_adaptive") or [{}]
+                reference = adaptive[-1] if adaptive[-1].get("seed") == seed and method != "topk_adaptive" else {}
+                limit = args.limit_factor * reference["time_s"] if args.limit_factor and reference.get("reached") \
+                    else None
+                result = run_once(config, task["metric"], target, workdir, limit, reference.get("startup_s") or 60.0)
                 result.pop("run_dir")
                 runs[method].append({"seed": seed, **result})
                 print(f"seed {seed} {method:20s} reached={result['reached']} time {result['time_s']:7.2f} s "

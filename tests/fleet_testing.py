@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import torch
 import yaml
 
 from fleetlearn.config import Config, config_from_dict, robot_names
@@ -58,6 +59,16 @@ class InprocFleet:
     def finished(self) -> bool:
         """The coordinator is done and every live robot has seen the end."""
         return self.coordinator.done and all(r.done or r.bus.closed for r in self.robots.values())
+
+
+def assert_in_step(fleet: InprocFleet) -> None:
+    """Every live robot holds the coordinator's model version, bit for bit."""
+    reference = fleet.coordinator.task.params_flat()
+    for name, robot in fleet.robots.items():
+        if robot.bus.closed:
+            continue
+        assert robot.version == fleet.coordinator.version, name
+        assert torch.equal(robot.task.params_flat(), reference), f"{name} differs from the coordinator"
 
 
 def write_config(config: Config, path: Path) -> Path:

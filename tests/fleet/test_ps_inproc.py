@@ -6,21 +6,12 @@ import math
 import zlib
 
 import torch
-from fleet_testing import InprocFleet, digits_config
+from fleet_testing import InprocFleet, assert_in_step, digits_config
 
 from fleetlearn.codec import encode
 from fleetlearn.compress import make_compressor
 from fleetlearn.fleet import topics
 from fleetlearn.msgs import CompressedUpdate
-
-
-def assert_in_step(fleet: InprocFleet) -> None:
-    reference = fleet.coordinator.task.params_flat()
-    for name, robot in fleet.robots.items():
-        if robot.bus.closed:
-            continue
-        assert robot.version == fleet.coordinator.version, name
-        assert torch.equal(robot.task.params_flat(), reference), f"{name} differs from the coordinator"
 
 
 def losses(fleet: InprocFleet) -> list[float]:

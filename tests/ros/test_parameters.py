@@ -121,7 +121,7 @@ def test_every_parameter_file_in_config_is_checked() -> None:
     ("algorithm.keep_ration:=0.1", "algorithm.keep_ration: not a parameter of robot_node "
                                    "(did you mean algorithm.keep_ratio?)"),
     ('gossip.edges:="[[robot_0, robot_1"', "gossip.edges: not valid YAML"),
-    ("task.partition:=random", "task.partition: must be iid, dirichlet, scene or shared, got 'random'"),
+    ("task.partition:=random", "task.partition: must be iid, dirichlet, scene, shared or local, got 'random'"),
 ])
 def test_an_invalid_parameter_is_named_in_the_error(given, message, domain_id, tmp_path, launch_command) -> None:
     plan = fleet_plan({})[1]

@@ -64,6 +64,7 @@ class RobotOverride:
     step_time_s: float | None = None   # extra compute time per local step (heterogeneous robots)
     cap_bps: float | None = None
     rate_bps: float | None = None      # inproc link model rate
+    data_root: str | None = None       # this robot's own VOCdevkit parent (task.partition: local)
 
 
 @dataclass
@@ -90,7 +91,7 @@ class RobotsConfig:
         o = self.overrides.get(name, RobotOverride())
         return RobotOverride(batch_size=o.batch_size or self.batch_size,
                              step_time_s=self.step_time_s if o.step_time_s is None else o.step_time_s,
-                             cap_bps=o.cap_bps, rate_bps=o.rate_bps)
+                             cap_bps=o.cap_bps, rate_bps=o.rate_bps, data_root=o.data_root)
 
 
 @dataclass
@@ -112,7 +113,7 @@ class TaskConfig:
     val_split: str = "val"
     image_size: int = 128
     max_val_images: int = 200
-    partition: str = "iid"        # iid | dirichlet | scene (detection) | shared (every robot draws from all)
+    partition: str = "iid"        # iid | dirichlet | scene | shared (all draw from all) | local (own disk)
     alpha: float = 0.5
     weights_path: str | None = None
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
@@ -120,10 +121,12 @@ class TaskConfig:
     def validate(self) -> None:
         _check(self.kind in ("detection", "classification"), "task.kind", "must be detection or classification",
                self.kind)
-        _check(self.partition in ("iid", "dirichlet", "scene", "shared"), "task.partition",
-               "must be iid, dirichlet, scene or shared", self.partition)
+        _check(self.partition in ("iid", "dirichlet", "scene", "shared", "local"), "task.partition",
+               "must be iid, dirichlet, scene, shared or local", self.partition)
         _check(self.kind == "detection" or self.partition in ("iid", "shared"), "task.partition",
                "classification splits iid or shared", self.partition)
+        _check(self.partition != "local" or self.dataset == "voc", "task.partition",
+               "local trains each robot on its own VOCdevkit: needs task.dataset voc", self.partition)
         _check(self.alpha > 0, "task.alpha", "must be > 0", self.alpha)
         _check(self.image_size >= 32, "task.image_size", "must be >= 32", self.image_size)
 
@@ -326,6 +329,10 @@ class Config:
                 section.validate()
         _check(self.round.min_robots <= self.robots.count, "round.min_robots", "must be <= robots.count",
                self.round.min_robots)
+        for name, override in self.robots.overrides.items():
+            _check(override.data_root is None or self.task.partition == "local",
+                   f"robots.overrides.{name}.data_root", "is read only with task.partition local",
+                   override.data_root)
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -61,7 +61,8 @@ DESCRIPTIONS: dict[str, str] = {
     "task.val_split": "VOC image set the coordinator evaluates on",
     "task.image_size": "detection input size, pixels",
     "task.max_val_images": "validation images scored per evaluation (0: all)",
-    "task.partition": "split of the training images: iid, dirichlet, scene, or shared (every robot draws from all)",
+    "task.partition": "split of the training images: iid, dirichlet, scene, shared (every robot draws from all), "
+                      "or local (every image of this robot's own task.data_root)",
     "task.alpha": "Dirichlet concentration of the dirichlet partition (small: skewed robots)",
     "task.weights_path": "initial model weights file; unset: train from scratch",
     "task.synthetic.num_train": "synthetic set: training images",

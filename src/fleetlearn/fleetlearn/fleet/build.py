@@ -15,13 +15,16 @@ def robot_seed(config: Config, robot_id: str) -> int:
     return (config.run.seed * 1_000_003 + zlib.crc32(robot_id.encode())) % (2**31)
 
 
-def data_root(config: Config) -> Path:
-    """The VOC tree of the run: the user's VOCdevkit parent, or the synthetic set (made on first use)."""
+def data_root(config: Config, robot_id: str | None = None) -> Path:
+    """The VOC tree a node reads: the user's VOCdevkit parent (a robot's own one with ``partition:
+    local`` and a ``data_root`` override), or the synthetic set (made on first use)."""
     t = config.task
     if t.dataset == "voc":
-        root = Path(t.data_root)
+        own = config.robots.for_robot(robot_id).data_root if robot_id else None
+        field_name = f"robots.overrides.{robot_id}.data_root" if own else "task.data_root"
+        root = Path(own or t.data_root)
         if not (root / "VOCdevkit" / f"VOC{t.voc_year}").is_dir():
-            raise FileNotFoundError(f"task.data_root: {root}/VOCdevkit/VOC{t.voc_year} does not exist")
+            raise FileNotFoundError(f"{field_name}: {root}/VOCdevkit/VOC{t.voc_year} does not exist")
         return root
     s = t.synthetic
     name = f"synthetic_voc-{s.num_train}-{s.num_val}-{s.image_size}px-seed{s.seed}"
@@ -30,7 +33,8 @@ def data_root(config: Config) -> Path:
 
 
 def partitions(config: Config) -> dict[str, list[Any]]:
-    """Each robot's share of the training items (every item exactly once; all of them with ``shared``)."""
+    """Each robot's share of the training items: every item exactly once; all of them with ``shared``;
+    with ``local``, every training image of the robot's own data root (a robot's disk holds only its own)."""
     t = config.task
     names = robot_names(config.robots.count)
     if t.kind == "classification":
@@ -43,6 +47,8 @@ def partitions(config: Config) -> dict[str, list[Any]]:
         if t.partition == "shared":
             return {name: list(ids) for name in names}
         return dict(zip(names, partition_iid(ids, len(names), config.run.seed), strict=True))
+    if t.partition == "local":
+        return {name: read_split(data_root(config, name), t.voc_year, t.train_split) for name in names}
     parts = partition_voc(data_root(config), len(names), t.partition, t.voc_year, t.train_split, t.alpha,
                           config.run.seed)
     return dict(zip(names, parts, strict=True))
@@ -68,7 +74,8 @@ def build_task(config: Config, robot_id: str | None = None, items: list[Any] | N
     if t.kind == "classification":
         return make_task({"task": "classification", "dataset": t.dataset, "data_root": _cls_root(config),
                           "model": t.model or "small_cnn", "item_ids": items if robot_id else [], **common})
-    return make_task({"task": "detection", "model": t.model or "fcos_tiny", "data_root": str(data_root(config)),
+    root = data_root(config, robot_id)
+    return make_task({"task": "detection", "model": t.model or "fcos_tiny", "data_root": str(root),
                       "year": t.voc_year, "image_ids": items if robot_id else [], "eval_split": t.val_split,
                       "image_size": t.image_size, "weights_path": t.weights_path, **common})
 

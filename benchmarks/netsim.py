@@ -11,8 +11,10 @@ data split and initial model):
 - ``topk_adaptive``: K from each robot's measured rate x ``comm_time_s`` (``keep_ratio: 1``, no cap).
 
 Fixed methods get a budget that never binds (their K is fixed by design). Time to target
-counts from the opening of round 1 (node start-up excluded) to the evaluation that first
-reaches the target; a run stops there (SIGTERM, which netsim handles cleanly). Adaptive K
+is training time: from the opening of round 1 (node start-up excluded) to the evaluation that
+first reaches the target, the coordinator's evaluation pauses taken out (they measure, they do
+not train); a run stops there (SIGTERM, which netsim handles cleanly). The summary splits each
+seed's time ratio into its rounds ratio and its time-per-round ratio. Adaptive K
 runs first in each seed; every other method then gets ``--limit-factor`` times its time
 (default 5, the dense goal): a method that has not reached the target by then is stopped,
 and its ratio to adaptive K is reported as a bound (``dense_over_adaptive >= 5``), still a
@@ -62,7 +64,7 @@ TASKS: dict[str, dict[str, Any]] = {
     },
     "detection": {
         "config": {"task": {"kind": "detection", "dataset": "synthetic"}, "robots": {"batch_size": 8}},
-        "metric": "map50", "target": 0.10, "comm_time_s": 0.5, "deadline_s": 1.5, "eval_every": 10,
+        "metric": "map50", "target": 0.10, "comm_time_s": 0.5, "deadline_s": 1.5, "eval_every": 5,
         "max_rounds": 400,
     },
 }
@@ -95,9 +97,9 @@ def method_sections(method: str, d: int, task: dict[str, Any]) -> dict[str, Any]
 
 def run_once(config: dict[str, Any], metric: str, target: float, workdir: Path,
              limit_s: float | None = None, startup_s: float = 60.0) -> dict[str, Any]:
-    """One netsim run until the target is reached, ``limit_s`` passed since round 1 opened (then
-    SIGTERM), or the rounds run out. A fleet that never completes a round (dense updates that never
-    fit the deadline) is timed from ``startup_s`` after launch, the start-up a run needs."""
+    """One netsim run until the target is reached, ``limit_s`` of training time passed since round 1
+    opened (then SIGTERM), or the rounds run out. A fleet that never completes a round (dense updates
+    that never fit the deadline) is timed from ``startup_s`` after launch, the start-up a run needs."""
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
     run_dir = workdir / "run"
@@ -115,7 +117,8 @@ def run_once(config: dict[str, Any], metric: str, target: float, workdir: Path,
         if first_round_at is None and any(r["event"] == "round" for r in rows):
             first_round_at = time.monotonic()
         opened = first_round_at if first_round_at is not None else launched + startup_s
-        if limit_s is not None and time.monotonic() - opened > limit_s:
+        evaluating = sum(r["eval_time_s"] for r in rows if r["event"] == "eval")
+        if limit_s is not None and time.monotonic() - opened - evaluating > limit_s:
             stopped = True
             break
         time.sleep(0.05)
@@ -143,16 +146,22 @@ def outcome(run_dir: Path, metric: str, reached: dict[str, Any] | None) -> dict[
     end = reached["time"] if reached else max((r["time"] for r in rounds + sends), default=start)
     until_end = [r for r in rounds if r["time"] <= end]
     sent = sum(r["bytes_sent"] for r in sends if r["time"] <= end)
+
+    def training_time(t: float) -> float:
+        """Seconds since round 1 opened, the coordinator's evaluation pauses taken out."""
+        return t - start - sum(e["eval_time_s"] for e in evals if e["time"] <= t)
+
     return {
         "reached": reached is not None,
-        "time_s": round(end - start, 2),
+        "time_s": round(training_time(end), 2),
+        "evaluation_s": round(sum(e["eval_time_s"] for e in evals if e["time"] <= end), 2),
         "rounds": reached["round"] if reached else len(rounds),
         "uplink_bytes_sent": sent,
         "uplink_bytes_aggregated": until_end[-1]["total_bytes_received"] if until_end else 0,
         "mean_updates_aggregated_per_round": round(statistics.mean(r["participants"] for r in until_end), 2)
         if until_end else 0.0,
         "median_round_time_s": round(statistics.median(r["round_time_s"] for r in until_end), 3) if until_end else None,
-        "curve": [(round(r["time"] - start, 2), r.get(metric)) for r in evals],
+        "curve": [(round(training_time(r["time"]), 2), r.get(metric)) for r in evals],
         "run_dir": str(run_dir),
     }
 
@@ -163,15 +172,20 @@ def summarize(runs: dict[str, list[dict[str, Any]]], seeds: list[int]) -> dict[s
         return statistics.median(times)
 
     best_fixed = min(("topk_fixed_slowest", "topk_fixed_average"), key=median_time)
-    ratios, speedups = [], []
+    ratios, speedups, round_ratios = [], [], []
     for i in range(len(seeds)):
         adaptive, fixed, dense = runs["topk_adaptive"][i], runs[best_fixed][i], runs["dense"][i]
         ratios.append(time_ratio(adaptive, fixed))
         speedups.append(time_ratio(dense, adaptive))
+        if adaptive["reached"] and fixed["reached"]:  # the time ratio = rounds ratio x round-time ratio
+            round_ratios.append({"rounds": round(adaptive["rounds"] / fixed["rounds"], 3),
+                                 "time_per_round": round(adaptive["time_s"] / adaptive["rounds"]
+                                                         / (fixed["time_s"] / fixed["rounds"]), 3)})
     median_ratio, median_speedup = median_of(ratios), median_of(speedups)
     return {
         "best_fixed": best_fixed,
         "adaptive_over_best_fixed_time_per_seed": ratios,
+        "adaptive_over_best_fixed_per_seed_split": round_ratios,
         "dense_over_adaptive_time_per_seed": speedups,
         "median_adaptive_over_best_fixed_time": median_ratio,
         "median_dense_over_adaptive_time": median_speedup,
@@ -205,19 +219,23 @@ def plot(runs: dict[str, list[dict[str, Any]]], metric: str, target: float, path
         xs, ys = zip(*runs[method][0]["curve"], strict=True) if runs[method][0]["curve"] else ((), ())
         ax_curve.plot(xs, ys, "o-", markersize=3, linewidth=1, label=method)
     ax_curve.axhline(target, color="gray", linestyle="--", linewidth=1)
-    ax_curve.set_xlabel("wall-clock seconds since round 1 (first seed)")
+    ax_curve.set_xlabel("training seconds since round 1, evaluations excluded (first seed)")
     ax_curve.set_ylabel(metric)
     ax_curve.legend(fontsize=7)
     for ax, key, label in ((ax_time, "time_s", "seconds to target"), (ax_bytes, "uplink_bytes_sent", "uplink bytes")):
         for i, method in enumerate(methods):
-            values = [r[key] for r in runs[method] if r["reached"]]
-            ax.bar(i, statistics.median(values) if values else 0, color=f"C{i}", alpha=0.6)
-            ax.plot([i] * len(values), values, "ko", markersize=3)
+            reached = [r[key] for r in runs[method] if r["reached"]]
+            stopped = [r[key] for r in runs[method] if not r["reached"]]  # lower bounds: stopped at the limit
+            median_bound = len(stopped) > len(reached)
+            ax.bar(i, statistics.median([r[key] for r in runs[method]]), color=f"C{i}", alpha=0.6,
+                   hatch="//" if median_bound else None)
+            ax.plot([i] * len(reached), reached, "ko", markersize=3)
+            ax.plot([i] * len(stopped), stopped, "k^", markersize=4, fillstyle="none")
         ax.set_xticks(range(len(methods)), methods, rotation=20, fontsize=7)
         ax.set_ylabel(label)
         ax.set_yscale("log")
-    ax_time.set_title("wall-clock time to target (bar: median, dots: seeds)")
-    ax_bytes.set_title("uplink bytes sent to target")
+    ax_time.set_title("training time to target (dots: seeds; ^ hatched: stopped, a bound)", fontsize=9)
+    ax_bytes.set_title("uplink bytes sent to target (or until stopped)", fontsize=9)
     for ax in (ax_curve, ax_time, ax_bytes):
         ax.grid(True, alpha=0.3)
     fig.tight_layout()

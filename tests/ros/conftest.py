@@ -131,6 +131,10 @@ class Listener:
         with self._lock:
             self.metrics.append(msg)
 
+    def publishers(self, topic: str) -> int:
+        """Writers on ``topic`` this listener's participant has discovered (ROS graph)."""
+        return self._node.count_publishers(topic)
+
     def wait_for(self, condition: Callable[[], bool], timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -52,6 +52,7 @@ from fleetlearn.netsim.host import check_host
 from fleetlearn.netsim.tail import JsonlTail
 
 LINKS_BPS = {"robot_0": 1e6, "robot_1": 2e6, "robot_2": 5e6, "robot_3": 10e6}
+SLOWEST_BPS = min(LINKS_BPS.values())  # as the run starts
 DROPS = {"fast": {"robot": "robot_3", "round": 10, "rate_bps": 1e6},
          "slowest": {"robot": "robot_0", "round": 10, "rate_bps": 0.25e6}}
 BURST_BYTES = 1600            # one full packet: a bigger tbf bucket lets small updates look faster than the link
@@ -94,7 +95,7 @@ def method_sections(method: str, d: int, task: dict[str, Any], drop: dict[str, A
     if method == "topk_adaptive":
         return {"algorithm": {"name": "topk", "keep_ratio": 1.0, "value_dtype": "fp16"},
                 "link": {"cap_bps": None, "comm_time_s": comm}}
-    rate = {"topk_fixed_slowest": min(LINKS_BPS.values()), "topk_fixed_average": statistics.mean(LINKS_BPS.values()),
+    rate = {"topk_fixed_slowest": SLOWEST_BPS, "topk_fixed_average": statistics.mean(LINKS_BPS.values()),
             "topk_fixed_hindsight": slowest_ever(drop)}[method]
     return {"algorithm": {"name": "topk", "keep_ratio": keep_ratio_fitting(rate * comm / 8, d),
                           "value_dtype": "fp16"},
@@ -103,7 +104,7 @@ def method_sections(method: str, d: int, task: dict[str, Any], drop: dict[str, A
 
 def slowest_ever(drop: dict[str, Any] | None) -> float:
     """The slowest rate any link has during the run, the scheduled drop included."""
-    return min(*LINKS_BPS.values(), drop["rate_bps"]) if drop else min(LINKS_BPS.values())
+    return min(SLOWEST_BPS, drop["rate_bps"]) if drop else SLOWEST_BPS
 
 
 def run_once(config: dict[str, Any], metric: str, target: float, workdir: Path,
@@ -118,17 +119,18 @@ def run_once(config: dict[str, Any], metric: str, target: float, workdir: Path,
     proc = subprocess.Popen([sys.executable, "-m", "fleetlearn.netsim", str(config_path), "--run-dir", str(run_dir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     coordinator = JsonlTail(run_dir / "metrics" / "coordinator.jsonl")
-    rows: list[dict[str, Any]] = []
     reached = None
     first_round_at = None
+    evaluating = 0.0  # the coordinator's evaluation pauses so far: not training time
     stopped = False
     while proc.poll() is None and reached is None:
-        rows += coordinator.read()
-        reached = next((r for r in rows if r["event"] == "eval" and (r.get(metric) or 0) >= target), None)
-        if first_round_at is None and any(r["event"] == "round" for r in rows):
+        new = coordinator.read()
+        evals = [r for r in new if r["event"] == "eval"]
+        reached = next((r for r in evals if (r.get(metric) or 0) >= target), None)
+        evaluating += sum(r["eval_time_s"] for r in evals)
+        if first_round_at is None and any(r["event"] == "round" for r in new):
             first_round_at = time.monotonic()
         opened = first_round_at if first_round_at is not None else launched + startup_s
-        evaluating = sum(r["eval_time_s"] for r in rows if r["event"] == "eval")
         if limit_s is not None and time.monotonic() - opened - evaluating > limit_s:
             stopped = True
             break
@@ -283,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"benchmarks/netsim.py: --methods: unknown {', '.join(sorted(unknown))}; "
                  f"choose from {', '.join(METHODS)}")
     methods = [m for m in METHODS if m in args.methods.split(",")
-               and not (m == "topk_fixed_hindsight" and slowest_ever(drop) == min(LINKS_BPS.values()))]
+               and not (m == "topk_fixed_hindsight" and slowest_ever(drop) == SLOWEST_BPS)]
     if "topk_adaptive" not in methods or not set(FIXED) & set(methods):
         sys.exit("benchmarks/netsim.py: --methods: needs topk_adaptive and at least one fixed K")
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}

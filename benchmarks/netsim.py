@@ -20,7 +20,9 @@ seed's time ratio into its rounds ratio and its time-per-round ratio. Adaptive K
 runs first in each seed; every other method then gets ``--limit-factor`` times its time
 (default 5, the dense goal): a method that has not reached the target by then is stopped,
 and its ratio to adaptive K is reported as a bound (``dense_over_adaptive >= 5``), still a
-measurement. Prints JSON, writes ``benchmarks/results/netsim.json`` and ``netsim.png``.
+measurement. ``--comm-time`` resizes every K (adaptive and fixed) for another link time per
+round, to check a comparison against the setting. Prints JSON, writes
+``benchmarks/results/netsim.json`` and ``netsim.png``.
 
     sudo .venv/bin/python benchmarks/netsim.py [--quick] [--seeds 0,1,2] [--task classification|detection]
 """
@@ -266,12 +268,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drop", choices=[*DROPS, "none"], default="fast",
                         help="which link drops at round 10: fast (10 -> 1 Mbit/s), slowest (1 -> 0.25), none")
     parser.add_argument("--deadline", type=float, help="round deadline in seconds (default: the task's)")
+    parser.add_argument("--comm-time", type=float,
+                        help="seconds of link time every K is sized for (default: the task's)")
     parser.add_argument("--keep-runs", type=Path, help="keep each run directory under this folder (default: discard)")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
     parser.add_argument("--limit-factor", type=float, default=5.0,
                         help="stop other methods at this multiple of adaptive K's time to target (0: never)")
     args = parser.parse_args(argv)
-    task = {**TASKS[args.task], **({"deadline_s": args.deadline} if args.deadline else {})}
+    task = {**TASKS[args.task], **({"deadline_s": args.deadline} if args.deadline else {}),
+            **({"comm_time_s": args.comm_time} if args.comm_time else {})}
     target = task["target"] if args.target is None else args.target
     seeds = [int(s) for s in (args.seeds or ("0,1" if args.quick else "0,1,2")).split(",")]
     try:

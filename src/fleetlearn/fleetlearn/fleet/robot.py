@@ -31,6 +31,7 @@ from ..msgs import (
 from ..task import Task
 from ..transport import Bus, Delivery
 from . import topics
+from .build import robot_seed
 from .recorder import Recorder
 from .server import apply_step, params_crc32
 from .snapshot import SnapshotAssembler, SnapshotError
@@ -52,8 +53,7 @@ class Robot:
         self.batch_size = settings.batch_size or config.robots.batch_size
         self.step_time_s = settings.step_time_s or 0.0
         self.d = task.num_params
-        seed = config.run.seed * 1009 + int(robot_id.rsplit("_", 1)[-1]) if robot_id[-1].isdigit() else 0
-        self.uplink = Uplink(config.algorithm, self.d, seed=seed)
+        self.uplink = Uplink(config.algorithm, self.d, seed=robot_seed(config, robot_id))
         cap = settings.cap_bps if settings.cap_bps is not None else config.link.cap_bps
         self.link = LinkEstimator(cap_bps=cap, comm_time_s=config.link.comm_time_s,
                                   initial_bps=config.link.initial_bps)

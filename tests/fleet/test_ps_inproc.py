@@ -5,13 +5,14 @@ from __future__ import annotations
 import math
 import zlib
 
+import pytest
 import torch
 from fleet_testing import InprocFleet, assert_in_step, digits_config
 
 from fleetlearn.codec import encode
 from fleetlearn.compress import make_compressor
 from fleetlearn.fleet import topics
-from fleetlearn.msgs import CompressedUpdate
+from fleetlearn.msgs import CompressedUpdate, RobotStatus, RoundAnnouncement
 
 
 def losses(fleet: InprocFleet) -> list[float]:
@@ -67,12 +68,11 @@ def test_bad_updates_are_rejected_and_training_goes_on(tmp_path) -> None:
     d = coordinator.d
     sent: list[str] = []
 
-    def attack() -> None:
+    def attack(announcement: RoundAnnouncement) -> None:
         current = coordinator.round
-        if current is None or sent:
+        if current is None or sent or announcement.state != RoundAnnouncement.STATE_OPEN:
             return
         good = encode(make_compressor("topk", keep_ratio=0.01).compress(torch.randn(d)))
-        nan = encode(make_compressor("none").compress(torch.full((d,), math.nan)))
 
         def update(**fields) -> CompressedUpdate:
             payload = fields.pop("payload", good)
@@ -88,18 +88,24 @@ def test_bad_updates_are_rejected_and_training_goes_on(tmp_path) -> None:
             "undecodable": update(payload=b"\x00" * 64, crc32=zlib.crc32(b"\x00" * 64)),
             "wrong_size": update(num_params=d + 1),
             "robot_id_mismatch": update(robot_id="robot_1"),
-            "non_finite": update(payload=nan, codec="none", crc32=zlib.crc32(nan)),
+            "non_finite": update(loss=math.nan),  # NaN values in a payload fail decoding: "undecodable"
+            "wrong_codec": update(codec="sign"),  # a sign payload would crash a Top-K mean, and vice versa
+            "wrong_kind": update(kind=CompressedUpdate.KIND_MODEL_DELTA),  # a delta stepped as a gradient
         }
         for reason, msg in attacks.items():
             rogue.publish(topics.update_topic("robot_0"), msg)
             sent.append(reason)
+        rogue.publish(topics.STATUS, RobotStatus(robot_id="robot_9", state=RobotStatus.STATE_JOINING))
+        sent.append("unknown_robot")
 
-    fleet.network.bus("timer").call_every(0.05, attack)
+    rogue.subscribe(topics.ROUND, RoundAnnouncement, attack, topics.ROUND_QOS)
     assert fleet.run()
     assert coordinator.rounds_done == 8
+    assert len(sent) == 10, sent
     for reason in sent:
         assert coordinator.rejected[reason] >= 1, (reason, coordinator.rejected)
     assert torch.isfinite(coordinator.task.params_flat()).all()
+    assert "robot_9" not in coordinator.members
     assert_in_step(fleet)
 
 
@@ -117,6 +123,37 @@ def test_dead_robot_is_dropped_and_late_joiner_catches_up(tmp_path) -> None:
     assert torch.equal(late.task.params_flat(), fleet.coordinator.task.params_flat())
     contributors = [r["participants"] for r in fleet.coordinator.recorder.rows if r["event"] == "round"]
     assert contributors[-1] == 2  # robot_0 and the late joiner
+
+
+def test_a_dropped_robot_that_returns_is_heard_once_and_rounds_do_not_wait_for_it(tmp_path) -> None:
+    config = digits_config(run={"rounds": 16}, robots={"count": 2, "step_time_s": 0.1},
+                           round={"min_robots": 1, "deadline_s": 30.0, "robot_timeout_s": 1.5, "start_wait_s": 1.0})
+    fleet = InprocFleet(config, tmp_path)
+    coordinator = fleet.coordinator
+    assert fleet.run(until=lambda: coordinator.rounds_done >= 3)
+    fleet.robots["robot_1"].bus.close()
+    started = coordinator.bus.now()
+    assert fleet.run(until=lambda: "robot_1" not in coordinator.members and coordinator.rounds_done >= 5)
+    # the open round closed when its missing robot was dropped, not at its 30 s deadline
+    assert coordinator.bus.now() - started < 10.0
+    fleet.add_robot("robot_1")
+    assert fleet.run()
+    assert coordinator.rounds_done == 16
+    assert coordinator.rejected["duplicate"] == 0, coordinator.rejected
+    participants = [r["participants"] for r in coordinator.recorder.rows if r["event"] == "round"]
+    assert participants[-1] == 2
+    assert_in_step(fleet)
+
+
+@pytest.mark.parametrize("algorithm", [{"name": "threshold", "threshold": 1e-3},
+                                       {"name": "topk", "scope": "layer"}], ids=["threshold", "topk_layer"])
+def test_every_sparsifier_setting_trains(tmp_path, algorithm) -> None:
+    fleet = InprocFleet(digits_config(algorithm=algorithm, run={"rounds": 6}), tmp_path)
+    assert fleet.run()
+    assert fleet.coordinator.rounds_done == 6
+    rows = [r for robot in fleet.robots.values() for r in robot.recorder.rows if r["event"] == "round"]
+    assert len(rows) == 18 and all(r["k"] > 0 for r in rows)
+    assert_in_step(fleet)
 
 
 def test_rounds_without_enough_updates_are_announced_again_under_new_numbers(tmp_path) -> None:

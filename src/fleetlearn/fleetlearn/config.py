@@ -155,8 +155,9 @@ class OptimConfig:
 
 @dataclass
 class AlgorithmConfig:
-    name: str = "topk"            # dense | topk | randomk | qsgd | signsgd_mv | signsgd_fv | choco | adagossip | malcom
+    name: str = "topk"            # PS_ALGORITHMS (parameter-server mode) or GOSSIP_ALGORITHMS
     keep_ratio: float = 0.01      # fraction of entries kept (sparsifiers); upper bound for adaptive K
+    threshold: float = 1e-3       # threshold sparsifier: entries with |a| >= threshold (after error feedback)
     scope: str = "global"         # global | layer  (Top-K)
     value_dtype: str = "fp16"     # fp32 | fp16 | bf16 | int8
     error_feedback: bool = True
@@ -178,6 +179,7 @@ class AlgorithmConfig:
 
     def validate(self) -> None:
         _check(0 < self.keep_ratio <= 1, "algorithm.keep_ratio", "must be in (0, 1]", self.keep_ratio)
+        _check(0 <= self.threshold < math.inf, "algorithm.threshold", "must be finite and >= 0", self.threshold)
         _check(self.scope in ("global", "layer"), "algorithm.scope", "must be global or layer", self.scope)
         _check(self.value_dtype in ("fp32", "fp16", "bf16", "int8"), "algorithm.value_dtype",
                "must be fp32, fp16, bf16 or int8", self.value_dtype)

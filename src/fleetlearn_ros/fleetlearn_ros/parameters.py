@@ -75,8 +75,10 @@ DESCRIPTIONS: dict[str, str] = {
     "optimizer.weight_decay": "weight decay; unset: the model's recipe",
     "optimizer.warmup_rounds": "rounds of linear LR warm-up; unset: the model's recipe",
     "optimizer.cosine": "cosine decay of the learning rate over run.rounds",
-    "algorithm.name": "dense, topk, randomk, qsgd, signsgd_mv, signsgd_fv (ps) or choco, adagossip, malcom (gossip)",
+    "algorithm.name": "dense, topk, randomk, threshold, qsgd, fp16, bf16, signsgd_mv, signsgd_fv (ps) "
+                      "or choco, adagossip, malcom (gossip)",
     "algorithm.keep_ratio": "fraction of entries a sparsifier keeps; the upper bound of adaptive K",
+    "algorithm.threshold": "threshold sparsifier: sends every entry with |value| >= threshold",
     "algorithm.scope": "Top-K over the whole model (global) or per layer (layer)",
     "algorithm.value_dtype": "encoding of kept values: fp32, fp16, bf16 or int8",
     "algorithm.error_feedback": "keep what compression dropped and add it to the next update",

@@ -23,7 +23,7 @@ import torch
 
 from ..aggregate import Contribution
 from ..aggregate.vote import FederatedVote
-from ..config import Config
+from ..config import Config, robot_names
 from ..msgs import CompressedUpdate, GlobalStep, Header, RobotStatus, RoundAnnouncement, SnapshotRequest, Time
 from ..task import Task
 from ..transport import Bus
@@ -31,6 +31,7 @@ from . import topics
 from .recorder import Recorder
 from .server import Server, params_crc32
 from .snapshot import snapshot_chunks
+from .uplink import uplink_codec
 from .validate import ROBOT_ID, Rejected, decode_payload
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,11 @@ class Coordinator:
         self.rounds_done = 0   # global steps made (rounds that had enough updates)
         self.round_number = 0  # last round announced: every announcement gets a new number
         self.members: dict[str, Member] = {}
+        self.fleet = set(robot_names(config.robots.count))
+        self.subscribed: set[str] = set()  # a Bus subscription lives on after its robot is dropped
+        self.update_codec = uplink_codec(config.algorithm.name)
+        self.update_kind = (CompressedUpdate.KIND_MODEL_DELTA if config.algorithm.local_steps > 1
+                            else CompressedUpdate.KIND_GRADIENT)
         self.rejected: Counter[str] = Counter()
         self.total_uplink = 0
         self.total_downlink = 0
@@ -97,11 +103,16 @@ class Coordinator:
     def on_status(self, msg: RobotStatus) -> None:
         if not ROBOT_ID.match(msg.robot_id):
             return self._reject("bad_robot_id", f"status from {msg.robot_id!r}")
+        if msg.robot_id not in self.fleet:
+            return self._reject("unknown_robot", f"status from {msg.robot_id!r}, not one of the "
+                                f"{len(self.fleet)} robots of this run")
         member = self.members.get(msg.robot_id)
         if member is None:
             member = self.members[msg.robot_id] = Member(msg.robot_id, self.bus.now())
-            self.bus.subscribe(topics.update_topic(msg.robot_id), CompressedUpdate,
-                               lambda m, r=msg.robot_id: self.on_update(r, m))
+            if msg.robot_id not in self.subscribed:
+                self.subscribed.add(msg.robot_id)
+                self.bus.subscribe(topics.update_topic(msg.robot_id), CompressedUpdate,
+                                   lambda m, r=msg.robot_id: self.on_update(r, m))
             log.info("%s joined (holds model version %d)", msg.robot_id, msg.model_version)
         member.last_seen = self.bus.now()
         member.state, member.batch_size = msg.state, msg.batch_size
@@ -150,6 +161,13 @@ class Coordinator:
         if self.members.pop(robot_id, None) is not None:
             level = logging.INFO if why == "left" else logging.WARNING
             log.log(level, "dropped %s (%s); training goes on with %d robot(s)", robot_id, why, len(self.members))
+            self._close_if_complete()
+
+    def _close_if_complete(self) -> None:
+        """Close the open round once every expected robot still in the fleet has sent its update."""
+        current = self.round
+        if current is not None and set(current.expected) & set(self.members) <= set(current.received):
+            self.close_round(current.number)
 
     # -- rounds -------------------------------------------------------------------
     def maybe_open_round(self) -> None:
@@ -182,8 +200,7 @@ class Coordinator:
         assert self.round is not None
         self.round.received[topic_robot] = contribution
         self.round.bytes_received += len(msg.payload)
-        if set(self.round.expected) <= set(self.round.received):
-            self.close_round(self.round.number)
+        self._close_if_complete()
 
     def _check_update(self, topic_robot: str, msg: CompressedUpdate) -> Contribution:
         if msg.robot_id != topic_robot:
@@ -197,8 +214,10 @@ class Coordinator:
             raise Rejected("wrong_version", f"computed on version {msg.model_version}, round is on {current.version}")
         if topic_robot in current.received:
             raise Rejected("duplicate", "a second update for this round")
-        if msg.kind not in (CompressedUpdate.KIND_GRADIENT, CompressedUpdate.KIND_MODEL_DELTA):
-            raise Rejected("wrong_kind", f"kind {msg.kind} is not a gradient or model delta")
+        if msg.kind != self.update_kind:
+            raise Rejected("wrong_kind", f"kind {msg.kind}, this run's updates are kind {self.update_kind}")
+        if msg.codec != self.update_codec:
+            raise Rejected("wrong_codec", f"codec {msg.codec!r}, this run's updates are {self.update_codec!r}")
         message = decode_payload(bytes(msg.payload), msg.crc32, msg.codec, msg.num_params, self.d,
                                  self.config.transport.max_sample_bytes)
         if not math.isfinite(msg.loss):

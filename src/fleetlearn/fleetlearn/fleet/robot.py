@@ -35,10 +35,13 @@ from .build import robot_seed
 from .recorder import Recorder
 from .server import apply_step, params_crc32
 from .snapshot import SnapshotAssembler, SnapshotError
-from .uplink import Uplink, dense_message_bytes
+from .uplink import Uplink, dense_message_bytes, model_layout
 from .validate import Rejected, decode_payload
 
 log = logging.getLogger(__name__)
+
+# CDR aligns the uint32 crc32 after the payload: up to 3 bytes the empty message does not show.
+PAYLOAD_PADDING = 3
 
 
 class Robot:
@@ -50,10 +53,10 @@ class Robot:
         self.robot_id = robot_id
         self.config = config
         settings = config.robots.for_robot(robot_id)
-        self.batch_size = settings.batch_size or config.robots.batch_size
-        self.step_time_s = settings.step_time_s or 0.0
+        self.batch_size = settings.batch_size
+        self.step_time_s = settings.step_time_s
         self.d = task.num_params
-        self.uplink = Uplink(config.algorithm, self.d, seed=robot_seed(config, robot_id))
+        self.uplink = Uplink(config.algorithm, self.d, seed=robot_seed(config, robot_id), layout=model_layout(task))
         cap = settings.cap_bps if settings.cap_bps is not None else config.link.cap_bps
         self.link = LinkEstimator(cap_bps=cap, comm_time_s=config.link.comm_time_s,
                                   initial_bps=config.link.initial_bps)
@@ -181,10 +184,11 @@ class Robot:
         budget = max(0, self.link.budget_bytes(msg.comm_time_s or None) - sum(b for *_, b in self.inflight))
         empty = self._message(msg, kind, loss, b"", self.uplink.codec, 0)
         overhead = len(empty.serialize())
-        encoded = self.uplink.encode(vector, max(0, budget - overhead))
+        encoded = self.uplink.encode(vector, max(0, budget - overhead - PAYLOAD_PADDING))
         self.last_round = msg.round
         if encoded is None:
             log.warning("%s: round %d: a budget of %d bytes carries no update", self.robot_id, msg.round, budget)
+            self._start_pending()
             return
         update = self._message(msg, kind, loss, encoded.payload, self.uplink.codec, encoded.k)
         self._start_pending()

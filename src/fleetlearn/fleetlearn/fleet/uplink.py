@@ -13,11 +13,24 @@ from dataclasses import dataclass
 from torch import Tensor
 
 from ..codec import Compressed, encode
-from ..compress import ErrorFeedback, KSparsifier, compress_within_budget, make_compressor, make_controller
+from ..compress import (
+    ErrorFeedback,
+    FlatLayout,
+    KSparsifier,
+    compress_within_budget,
+    make_compressor,
+    make_controller,
+)
 from ..config import AlgorithmConfig
+from ..task import Task
 
 # Robot-side compressor of each parameter-server algorithm (the rest are compressor names).
 UPLINK_COMPRESSOR = {"dense": "none", "signsgd_mv": "sign", "signsgd_fv": "sign"}
+
+
+def uplink_codec(algorithm: str) -> str:
+    """The codec name every update of a parameter-server algorithm carries on the wire."""
+    return UPLINK_COMPRESSOR.get(algorithm, algorithm)
 
 
 @dataclass
@@ -33,16 +46,19 @@ class Encoded:
 class Uplink:
     """Turns a gradient (or model delta) into the payload of one CompressedUpdate."""
 
-    def __init__(self, algorithm: AlgorithmConfig, d: int, seed: int = 0) -> None:
+    def __init__(self, algorithm: AlgorithmConfig, d: int, seed: int = 0, layout: FlatLayout | None = None) -> None:
+        """``layout``: the model's tensors in the flat vector, needed by Top-K's ``scope: layer``."""
         self.d = d
-        self.codec = UPLINK_COMPRESSOR.get(algorithm.name, algorithm.name)
+        self.codec = uplink_codec(algorithm.name)
         params: dict = {"seed": seed}
-        if self.codec in ("topk", "randomk"):
-            params.update(keep_ratio=algorithm.keep_ratio, value_type=algorithm.value_dtype)
+        if self.codec in ("topk", "randomk", "threshold"):
+            params["value_type"] = algorithm.value_dtype
+            if self.codec == "threshold":
+                params["threshold"] = algorithm.threshold
+            else:
+                params["keep_ratio"] = algorithm.keep_ratio
             if self.codec == "topk":
-                params["scope"] = algorithm.scope
-        elif self.codec == "none":
-            params["value_type"] = algorithm.value_dtype if algorithm.name != "dense" else "fp32"
+                params.update(scope=algorithm.scope, layout=layout)
         elif self.codec == "sign":
             params["ties"] = algorithm.sign_ties
         elif self.codec == "qsgd":
@@ -84,6 +100,11 @@ class Uplink:
         if self.memory is not None:
             self.memory.update(a, message)
         return Encoded(message, payload)
+
+
+def model_layout(task: Task) -> FlatLayout:
+    """Where each of the task's parameter tensors lives in the flat vector."""
+    return FlatLayout((s.name, s.shape) for s in task.param_slices())
 
 
 def dense_message_bytes(params: Tensor, overhead: int) -> int:

@@ -36,16 +36,40 @@ def test_demo_yaml_is_what_fleetlearn_demo_runs() -> None:
     ({"task": {"kind": "classification", "partition": "scene"}}, r"^task\.partition: classification splits iid"),
     ({"algorithm": {"sign_ties": "zero"}}, r"^algorithm\.sign_ties: must be random or plus"),
     ({"algorithm": {"quant_norm": "l1"}}, r"^algorithm\.quant_norm: must be l2 or linf"),
+    ({"algorithm": {"threshold": -1}}, r"^algorithm\.threshold: must be finite and >= 0"),
+    ({"task": {"dataset": "VOC"}}, r"^task\.dataset: detection reads synthetic, voc, got 'VOC'"),
+    ({"task": {"kind": "classification", "dataset": "voc"}}, r"^task\.dataset: classification reads digits"),
+    ({"task": {"model": "resnet9000"}}, r"^task\.model: detection models are .*fcos_tiny"),
+    ({"task": {"kind": "classification", "model": "fcos_tiny"}}, r"^task\.model: classification models are mlp"),
+    ({"robots": {"overrides": {"robot_1": {"cap_bps": -5}}}}, r"^robots\.overrides\.robot_1\.cap_bps: must be > 0"),
+    ({"robots": {"overrides": {"robot_1": {"rate_bps": 0}}}}, r"^robots\.overrides\.robot_1\.rate_bps: must be > 0"),
+    ({"robots": {"step_time_s": -0.1}}, r"^robots\.step_time_s: must be >= 0"),
+    ({"network": {"rate_bps": "inf"}}, r"^network\.rate_bps: must be a finite number, got inf"),
+    ({"link": {"comm_time_s": float("nan")}}, r"^link\.comm_time_s: must be a finite number, got nan"),
 ])
 def test_invalid_values_name_the_field(data: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         config_from_dict(data)
 
 
+def test_infinity_means_no_cap_where_the_field_says_so() -> None:
+    config = config_from_dict(apply_overrides({}, ["link.cap_bps=.inf", "robots.overrides.robot_0.cap_bps=.inf"]))
+    assert config.link.cap_bps == config.robots.overrides["robot_0"].cap_bps == float("inf")
+
+
+def test_the_kind_alone_picks_its_built_in_dataset() -> None:
+    assert config_from_dict({"task": {"kind": "classification"}}).task.dataset == "digits"
+    assert config_from_dict({}).task.dataset == "synthetic"
+
+
 def test_cli_reports_one_error_line_and_exits_non_zero(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("algorithm: {keep_ratio: 2}\n")
-    for args in (["run", str(bad)], ["run", str(tmp_path / "missing.yaml")], ["config", "--set", "run.seed=x"]):
+    (tmp_path / "list.yaml").write_text("- run\n")
+    bad_overrides = (["--set", "run.seed=x"], ["--set", "gossip.edges=[[robot_0"])
+    for args in (["run", str(bad)], ["run", str(tmp_path / "missing.yaml")], ["run", str(tmp_path)],
+                 ["run", str(tmp_path / "list.yaml"), "--set", "run.seed=1"],
+                 *(["config", *override] for override in bad_overrides)):
         proc = subprocess.run([sys.executable, "-m", "fleetlearn.cli", *args], capture_output=True, text=True,
                               timeout=60)
         assert proc.returncode == 2, args

@@ -38,9 +38,11 @@ def test_bad_network_settings_name_the_field(network: dict, message: str) -> Non
     assert str(error.value).startswith(message)
 
 
-def test_netsim_needs_the_dds_transport() -> None:
+def test_netsim_needs_the_dds_transport_and_parameter_server_mode() -> None:
     with pytest.raises(ConfigError, match=r"transport\.name: netsim runs its nodes over dds"):
         plan_network(config_from_dict({"transport": {"name": "inproc"}}))
+    with pytest.raises(ConfigError, match=r"^mode: netsim runs parameter-server fleets"):
+        plan_network(config_from_dict({"mode": "gossip", "algorithm": {"name": "choco"}}))
 
 
 def test_a_change_at_round_r_is_due_once_round_r_minus_1_is_done_and_only_once() -> None:

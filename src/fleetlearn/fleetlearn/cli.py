@@ -55,9 +55,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     config = config_from_dict(apply_overrides({}, DEMO_OVERRIDES + list(args.set)))
     model = config.task.model or "fcos_tiny"
+    cap = config.link.cap_bps
+    uplink = "uplink not capped" if cap is None or cap == float("inf") else f"uplink capped at {cap / 1e6:g} Mbit/s"
     print(f"fleetlearn demo: a coordinator and {config.robots.count} robot processes train {model} "
           f"over {config.transport.name} (loopback), {config.algorithm.name} with error feedback, "
-          f"uplink capped at {config.link.cap_bps / 1e6:g} Mbit/s per robot", flush=True)
+          f"{uplink} per robot", flush=True)
     print_summary(run_fleet(config, Path(args.run_dir) if args.run_dir else None))
     return 0
 

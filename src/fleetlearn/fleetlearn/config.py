@@ -19,6 +19,7 @@ import yaml
 
 PS_ALGORITHMS = ("dense", "topk", "randomk", "threshold", "qsgd", "fp16", "bf16", "signsgd_mv", "signsgd_fv")
 GOSSIP_ALGORITHMS = ("choco", "adagossip", "malcom")
+DATASETS = {"detection": ("synthetic", "voc"), "classification": ("digits", "mnist", "cifar10")}
 
 
 class ConfigError(ValueError):
@@ -53,7 +54,7 @@ class TransportConfig:
 
     def validate(self) -> None:
         _check(self.name in ("inproc", "dds", "ros"), "transport.name", "must be inproc, dds or ros", self.name)
-        _check(0 <= self.domain_id <= 230, "transport.domain_id", "must be in [0, 230]", self.domain_id)
+        _check(0 <= self.domain_id <= 232, "transport.domain_id", "must be in [0, 232] (ROS 2's limit)", self.domain_id)
         _check(self.max_sample_bytes >= 4096, "transport.max_sample_bytes", "must be >= 4096",
                self.max_sample_bytes)
 
@@ -62,7 +63,7 @@ class TransportConfig:
 class RobotOverride:
     batch_size: int | None = None
     step_time_s: float | None = None   # extra compute time per local step (heterogeneous robots)
-    cap_bps: float | None = None
+    cap_bps: float | None = field(default=None, metadata={"inf": "no cap"})
     rate_bps: float | None = None      # inproc link model rate
     data_root: str | None = None       # this robot's own VOCdevkit parent (task.partition: local)
 
@@ -78,13 +79,18 @@ class RobotsConfig:
     def validate(self) -> None:
         _check(1 <= self.count <= 64, "robots.count", "must be in [1, 64]", self.count)
         _check(self.batch_size >= 1, "robots.batch_size", "must be >= 1", self.batch_size)
+        _check(self.step_time_s >= 0, "robots.step_time_s", "must be >= 0", self.step_time_s)
         _check(self.heartbeat_s > 0, "robots.heartbeat_s", "must be > 0", self.heartbeat_s)
         names = robot_names(self.count)
-        for name, override in self.overrides.items():
-            _check(name in names, f"robots.overrides.{name}", f"is not a robot of this run ({names[0]}..)", name)
-            if override.batch_size is not None:
-                _check(override.batch_size >= 1, f"robots.overrides.{name}.batch_size", "must be >= 1",
-                       override.batch_size)
+        for name, o in self.overrides.items():
+            field_name = f"robots.overrides.{name}"
+            _check(name in names, field_name, f"is not a robot of this run ({names[0]}..)", name)
+            for key, value, ok, problem in (("batch_size", o.batch_size, lambda v: v >= 1, "must be >= 1"),
+                                            ("step_time_s", o.step_time_s, lambda v: v >= 0, "must be >= 0"),
+                                            ("cap_bps", o.cap_bps, lambda v: v > 0, "must be > 0"),
+                                            ("rate_bps", o.rate_bps, lambda v: v > 0, "must be > 0")):
+                if value is not None:
+                    _check(ok(value), f"{field_name}.{key}", problem, value)
 
     def for_robot(self, name: str) -> RobotOverride:
         """This robot's settings with the fleet defaults filled in."""
@@ -106,7 +112,7 @@ class SyntheticConfig:
 class TaskConfig:
     kind: str = "detection"       # detection | classification
     model: str | None = None      # None: fcos_tiny (detection) or small_cnn (classification)
-    dataset: str = "synthetic"    # detection: synthetic | voc; classification: digits | mnist | cifar10
+    dataset: str | None = None    # detection: synthetic | voc; classification: digits | mnist | cifar10 (None: first)
     data_root: str = "data"
     voc_year: str = "2007"
     train_split: str = "train"
@@ -119,8 +125,14 @@ class TaskConfig:
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
 
     def validate(self) -> None:
-        _check(self.kind in ("detection", "classification"), "task.kind", "must be detection or classification",
-               self.kind)
+        _check(self.kind in DATASETS, "task.kind", "must be detection or classification", self.kind)
+        datasets = DATASETS[self.kind]
+        if self.dataset is None:  # the built-in set of the kind, so task.kind alone switches tasks
+            self.dataset = datasets[0]
+        _check(self.dataset in datasets, "task.dataset", f"{self.kind} reads {', '.join(datasets)}", self.dataset)
+        if self.model is not None:  # the registries import torch: only looked up when a model is named
+            models = _model_names(self.kind)
+            _check(self.model in models, "task.model", f"{self.kind} models are {', '.join(models)}", self.model)
         _check(self.partition in ("iid", "dirichlet", "scene", "shared", "local"), "task.partition",
                "must be iid, dirichlet, scene, shared or local", self.partition)
         _check(self.kind == "detection" or self.partition in ("iid", "shared"), "task.partition",
@@ -204,7 +216,7 @@ class AlgorithmConfig:
 
 @dataclass
 class LinkConfig:
-    cap_bps: float | None = 1e6   # configured per-robot uplink cap (None: measured throughput only)
+    cap_bps: float | None = field(default=1e6, metadata={"inf": "no cap"})  # per-robot uplink cap (None too)
     comm_time_s: float = 1.0      # uplink time granted per round: budget = throughput x comm_time
     rate_bps: float | None = None  # inproc only: simulated link rate (None: unlimited)
     latency_s: float = 0.0        # inproc only: simulated one-way latency
@@ -350,21 +362,23 @@ def _build(cls: type, data: Any, path: str) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{path or 'config'}: must be a mapping, got {data!r}")
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in data:
-        if key not in known:
-            raise ConfigError(f"{path + '.' if path else ''}{key}: unknown field (known: {', '.join(sorted(known))})")
-    values = {k: _convert(hints[k], v, f"{path + '.' if path else ''}{k}") for k, v in data.items()}
+        if key not in fields:
+            raise ConfigError(f"{path + '.' if path else ''}{key}: unknown field (known: {', '.join(sorted(fields))})")
+    values = {k: _convert(hints[k], v, f"{path + '.' if path else ''}{k}", "inf" in fields[k].metadata)
+              for k, v in data.items()}
     return cls(**values)
 
 
-def _convert(hint: Any, value: Any, path: str) -> Any:
+def _convert(hint: Any, value: Any, path: str, allow_inf: bool = False) -> Any:
+    """``value`` as type ``hint``; numbers must be finite unless the field gives infinity a meaning."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None:
             return None
-        return _convert(options[0], value, path)
+        return _convert(options[0], value, path, allow_inf)
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, path)
     if origin is list:
@@ -380,11 +394,13 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
     if hint is float:
         if isinstance(value, str):  # YAML 1.1 reads 2.0e6 (no sign in the exponent) as a string
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
                 raise ConfigError(f"{path}: must be a number, got {value!r}") from None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{path}: must be a number, got {value!r}")
+        if not (math.isfinite(value) or (allow_inf and value == math.inf)):
+            raise ConfigError(f"{path}: must be a finite number, got {value!r}")
         return float(value)
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -412,8 +428,12 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
         data = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a mapping of sections, got {type(data).__name__}")
     return config_from_dict(apply_overrides(data, overrides or []))
 
 
@@ -429,5 +449,18 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"override {item!r}: {part} is not a section")
-        node[leaf] = yaml.safe_load(raw)
+        try:
+            node[leaf] = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"override {item!r}: not a valid YAML value: {exc}".replace("\n", " ")) from None
     return data
+
+
+def _model_names(kind: str) -> list[str]:
+    if kind == "classification":
+        from .task.classification import CLASSIFIERS
+
+        return sorted(CLASSIFIERS)
+    from .task.models import model_names
+
+    return model_names()

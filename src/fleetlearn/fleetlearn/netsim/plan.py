@@ -39,6 +39,8 @@ def plan_network(config: Config) -> NetworkPlan:
     """Addresses from ``network.subnet`` (coordinator first), links from ``network.robots`` or the defaults."""
     net = config.network
     robots = robot_names(config.robots.count)
+    if config.mode != "ps":
+        raise ConfigError(f"mode: netsim runs parameter-server fleets (ps), got {config.mode!r}")
     if config.transport.name != "dds":
         raise ConfigError(f"transport.name: netsim runs its nodes over dds, got {config.transport.name!r}")
     try:

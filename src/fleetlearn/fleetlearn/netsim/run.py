@@ -20,7 +20,7 @@ from ..fleet.build import partitions
 from ..fleet.runner import prepare_run_dir
 from ..report import finish_run
 from .figures import write_netsim_figures
-from .host import check_host, signals_held
+from .host import NetsimError, check_host, signals_held
 from .linklog import LinkLog
 from .nodes import NodeProcess, node_env, start_node, stop_nodes
 from .plan import COORDINATOR, Link, Schedule, apply_change, plan_network
@@ -54,9 +54,13 @@ def run_netsim(config: Config, run_dir: Path | None = None, say: Callable[[str],
                 log.link(robot, link, "start", 0)
             try:
                 outcome = _run_nodes(config, run_dir, topology, log, nodes, say)
+            except NetsimError as exc:  # a link change failed mid-run: the run so far still gets its figures
+                outcome = {"reason": f"network error: {exc}"}
+                say(f"network error: {exc}; stopping the nodes, keeping what was recorded")
             finally:
-                with signals_held():
+                with signals_held():  # one hold over both: no Ctrl-C between the nodes and the network
                     stop_nodes(nodes, STOP_GRACE_S)
+                    topology.teardown()
     except KeyboardInterrupt:
         say("interrupted: nodes stopped, network removed; keeping what was recorded")
     if topology.made:

@@ -77,8 +77,8 @@ class Topology:
     def _add_namespace(self, ns: str) -> None:
         if ns in netns_list():
             raise NetsimError(f"network namespace {ns} already exists; another run uses this prefix")
+        self.made.append(ns)  # first: a signal during the add must still see it torn down
         sh("ip", "netns", "add", ns)
-        self.made.append(ns)
 
     def shape(self, robot: str, link: Link) -> None:
         """Set a robot's uplink: tbf at the rate on its interface's egress, random drops when loss > 0."""

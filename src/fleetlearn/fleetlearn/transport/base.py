@@ -17,7 +17,10 @@ import heapq
 import itertools
 import logging
 import math
+import queue
 import re
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
@@ -69,6 +72,42 @@ class Delivery:
 
 
 DeliveryCallback = Callable[[Delivery], None]
+
+
+class AckWorker:
+    """Waits for acknowledgements of one writer's samples, in publish order, on its own thread.
+
+    ``wait_for_acks`` blocks until every matched reader acknowledged all that was written (True)
+    or times out (False); it raises once the writer is gone. Each Delivery is handed to ``post``.
+    """
+
+    def __init__(self, wait_for_acks: Callable[[], bool], post: Callable[[Callable[[], None]], None],
+                 name: str) -> None:
+        self._wait_for_acks = wait_for_acks
+        self._post = post
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, daemon=True, name=name).start()
+
+    def submit(self, topic: str, nbytes: int, published: float, readers: int, callback: DeliveryCallback) -> None:
+        self._jobs.put((topic, nbytes, published, readers, callback))
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+
+    def _run(self) -> None:
+        previous_ack = 0.0
+        while (job := self._jobs.get()) is not None:
+            topic, nbytes, published, readers, callback = job
+            try:
+                acked = self._wait_for_acks()
+            except Exception as exc:  # the writer was deleted while we waited: the bus is closing
+                log.debug("waiting for acknowledgements on %s ended: %s", topic, exc)
+                return
+            done = time.time()
+            # time queued behind this writer's earlier samples is not this sample's transfer time
+            delivery = Delivery(topic, nbytes, done - max(published, previous_ack), acked, readers)
+            previous_ack = done
+            self._post(lambda cb=callback, d=delivery: cb(d))
 
 
 @dataclass

@@ -28,7 +28,7 @@ from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 from cyclonedds.util import duration
 
-from .base import DEFAULT_MAX_SAMPLE_BYTES, Bus, Delivery, DeliveryCallback, QoS, Subscription, TransportError
+from .base import DEFAULT_MAX_SAMPLE_BYTES, AckWorker, Bus, DeliveryCallback, QoS, Subscription, TransportError
 from .dds_config import resolve_config
 
 log = logging.getLogger(__name__)
@@ -65,40 +65,6 @@ def _domain(domain_id: int, config: str | None) -> None:
             _domains[domain_id] = Domain(domain_id, resolve_config(config))
 
 
-class _AckWorker:
-    """Waits for acknowledgements of one writer's samples, in publish order."""
-
-    def __init__(self, bus: DdsBus, writer: DataWriter, timeout_s: float) -> None:
-        self._bus = bus
-        self._writer = writer
-        self._timeout = duration(seconds=timeout_s)
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="dds-acks")
-        self._thread.start()
-
-    def submit(self, topic: str, nbytes: int, published: float, readers: int,
-               callback: DeliveryCallback) -> None:
-        self._jobs.put((topic, nbytes, published, readers, callback))
-
-    def stop(self) -> None:
-        self._jobs.put(None)
-
-    def _run(self) -> None:
-        previous_ack = 0.0
-        while (job := self._jobs.get()) is not None:
-            topic, nbytes, published, readers, callback = job
-            try:
-                acked = self._writer.wait_for_acks(self._timeout)
-            except Exception as exc:  # the writer was deleted while we waited: the bus is closing
-                log.debug("wait_for_acks on %s ended: %s", topic, exc)
-                return
-            done = time.time()
-            # time queued behind this writer's earlier samples is not this sample's transfer time
-            delivery = Delivery(topic, nbytes, done - max(published, previous_ack), acked, readers)
-            previous_ack = done
-            self._bus.post(lambda cb=callback, d=delivery: cb(d))
-
-
 class DdsBus(Bus):
     """A Cyclone DDS participant as a :class:`Bus`."""
 
@@ -119,7 +85,7 @@ class DdsBus(Bus):
         self._waitset.attach(self._wakeup)
         self._posted: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._topics: dict[str, Topic] = {}
-        self._writers: dict[str, tuple[DataWriter, _AckWorker]] = {}
+        self._writers: dict[str, tuple[DataWriter, AckWorker]] = {}
         self._readers: dict[str, tuple[DataReader, ReadCondition, list[Subscription]]] = {}
 
     def now(self) -> float:
@@ -145,7 +111,9 @@ class DdsBus(Bus):
     def _advertise(self, topic: str, msg_type: type[IdlStruct], qos: QoS) -> None:
         if topic not in self._writers:
             writer = DataWriter(self.participant, self._topic(topic, msg_type), dds_qos(qos))
-            self._writers[topic] = (writer, _AckWorker(self, writer, self.ack_timeout_s))
+            timeout = duration(seconds=self.ack_timeout_s)
+            acks = AckWorker(lambda w=writer: w.wait_for_acks(timeout), self.post, name="dds-acks")
+            self._writers[topic] = (writer, acks)
 
     def _write(self, topic: str, msg_type: type[IdlStruct], data: bytes,
                on_delivered: DeliveryCallback | None, qos: QoS) -> None:

@@ -17,7 +17,6 @@ import importlib
 import logging
 import os
 import queue
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 from cyclonedds.idl import IdlStruct
 
-from .base import DEFAULT_MAX_SAMPLE_BYTES, Bus, Delivery, DeliveryCallback, QoS, Subscription, TransportError
+from .base import DEFAULT_MAX_SAMPLE_BYTES, AckWorker, Bus, DeliveryCallback, QoS, Subscription, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ class RosBus(Bus):
         self._executor.add_node(node)
         self._posted: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._wakeup = node.create_guard_condition(self._run_posted)
-        self._publishers: dict[str, tuple[Any, queue.SimpleQueue]] = {}
+        self._publishers: dict[str, tuple[Any, AckWorker]] = {}
         self._subscriptions: list[Any] = []
 
     def now(self) -> float:
@@ -110,34 +109,22 @@ class RosBus(Bus):
 
     def _advertise(self, topic: str, msg_type: type[IdlStruct], qos: QoS) -> None:
         if topic not in self._publishers:
+            from rclpy.duration import Duration
+
             publisher = self.node.create_publisher(ros_message_type(msg_type), topic, ros_qos(qos))
-            jobs: queue.SimpleQueue = queue.SimpleQueue()
-            threading.Thread(target=self._wait_for_acks, args=(publisher, jobs), daemon=True,
-                             name="ros-acks").start()
-            self._publishers[topic] = (publisher, jobs)
+            timeout = Duration(seconds=self.ack_timeout_s)
+            acks = AckWorker(lambda p=publisher: p.wait_for_all_acked(timeout), self.post, name="ros-acks")
+            self._publishers[topic] = (publisher, acks)
 
     def _write(self, topic: str, msg_type: type[IdlStruct], data: bytes,
                on_delivered: DeliveryCallback | None, qos: QoS) -> None:
         self._advertise(topic, msg_type, qos)
-        publisher, jobs = self._publishers[topic]
+        publisher, acks = self._publishers[topic]
         readers = publisher.get_subscription_count() if on_delivered else 0
         published = time.time()
         publisher.publish(data)
         if on_delivered is not None:
-            jobs.put((topic, len(data), published, readers, on_delivered))
-
-    def _wait_for_acks(self, publisher: Any, jobs: queue.SimpleQueue) -> None:
-        from rclpy.duration import Duration
-
-        while (job := jobs.get()) is not None:
-            topic, nbytes, published, readers, callback = job
-            try:
-                acked = publisher.wait_for_all_acked(Duration(seconds=self.ack_timeout_s))
-            except Exception as exc:  # the publisher was destroyed while we waited: the bus is closing
-                log.debug("wait_for_all_acked on %s ended: %s", topic, exc)
-                return
-            delivery = Delivery(topic, nbytes, time.time() - published, acked, readers)
-            self.post(lambda cb=callback, d=delivery: cb(d))
+            acks.submit(topic, len(data), published, readers, on_delivered)
 
     def _add_subscription(self, sub: Subscription, qos: QoS) -> None:
         self._subscriptions.append(self.node.create_subscription(
@@ -156,8 +143,8 @@ class RosBus(Bus):
         if self._closed:
             return
         super().close()
-        for _, jobs in self._publishers.values():
-            jobs.put(None)
+        for _, acks in self._publishers.values():
+            acks.stop()
         self._executor.shutdown(timeout_sec=1.0)
         if self._own_context is not None:
             self.node.destroy_node()

@@ -91,6 +91,7 @@ def test_bad_updates_are_rejected_and_training_goes_on(tmp_path) -> None:
             "non_finite": update(loss=math.nan),  # NaN values in a payload fail decoding: "undecodable"
             "wrong_codec": update(codec="sign"),  # a sign payload would crash a Top-K mean, and vice versa
             "wrong_kind": update(kind=CompressedUpdate.KIND_MODEL_DELTA),  # a delta stepped as a gradient
+            "bad_batch_size": update(batch_size=0),
         }
         for reason, msg in attacks.items():
             rogue.publish(topics.update_topic("robot_0"), msg)
@@ -101,7 +102,7 @@ def test_bad_updates_are_rejected_and_training_goes_on(tmp_path) -> None:
     rogue.subscribe(topics.ROUND, RoundAnnouncement, attack, topics.ROUND_QOS)
     assert fleet.run()
     assert coordinator.rounds_done == 8
-    assert len(sent) == 10, sent
+    assert len(sent) == 11, sent
     for reason in sent:
         assert coordinator.rejected[reason] >= 1, (reason, coordinator.rejected)
     assert torch.isfinite(coordinator.task.params_flat()).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import replace
 
 import pytest
@@ -32,6 +33,15 @@ def test_corrupt_or_lying_chunks_are_rejected(change, message) -> None:
     chunk = snapshot_chunks(torch.randn(1000), 1, 1)[0]
     with pytest.raises(SnapshotError, match=message):
         SnapshotAssembler(1000).add(change(chunk))
+
+
+def test_chunks_that_add_up_to_more_than_the_model_are_rejected() -> None:
+    first, second = snapshot_chunks(torch.randn(1000), 1, 1, chunk_bytes=2000)
+    assembler = SnapshotAssembler(1000)
+    assert assembler.add(first) is None
+    big = bytes(2001)
+    with pytest.raises(SnapshotError, match="past its 4000 bytes"):
+        assembler.add(replace(second, payload=big, crc32=zlib.crc32(big)))
 
 
 def test_non_finite_snapshots_are_rejected() -> None:

@@ -178,6 +178,7 @@ class AlgorithmConfig:
     quant_bucket: int = 512       # quantisers: entries per norm (QSGD's bucket)
     quant_norm: str = "l2"        # Malcom's dither: l2 (sparse levels) | linf (dense levels, low variance)
     local_steps: int = 1          # 1: gradients; > 1: model deltas (FedAvg-style)
+    weight_by_batch: bool = False  # mean aggregation: weight each update by the samples behind it (its batch)
     server_lr: float = 1.0
     server_momentum: float = 0.0
     downlink_keep_ratio: float | None = None   # None: the sum of the uplink Ks, capped at 1

@@ -87,6 +87,7 @@ DESCRIPTIONS: dict[str, str] = {
     "algorithm.quant_bucket": "quantisers: entries that share one norm (bucket size)",
     "algorithm.quant_norm": "Malcom-PSGD dither norm: l2 (sparse levels) or linf (dense levels, lower variance)",
     "algorithm.local_steps": "local optimiser steps per round (1: gradients; more: model deltas)",
+    "algorithm.weight_by_batch": "mean aggregation: weight each robot's update by its batch size",
     "algorithm.server_lr": "coordinator step size applied to the aggregate",
     "algorithm.server_momentum": "coordinator momentum on the aggregate",
     "algorithm.downlink_keep_ratio": "keep ratio of the compressed global step; unset: sum of the uplink Ks",

@@ -43,7 +43,6 @@ class Member:
     last_seen: float
     state: int = RobotStatus.STATE_JOINING
     model_version: int = 0
-    batch_size: int = 0
     snapshot_sent_at: float = -math.inf
     snapshot_version: int = -1
 
@@ -115,7 +114,7 @@ class Coordinator:
                                    lambda m, r=msg.robot_id: self.on_update(r, m))
             log.info("%s joined (holds model version %d)", msg.robot_id, msg.model_version)
         member.last_seen = self.bus.now()
-        member.state, member.batch_size = msg.state, msg.batch_size
+        member.state = msg.state
         # A heartbeat may be older than the last step: an active robot's version only moves forward here.
         # A robot that fell behind says so itself, with a snapshot request.
         active = msg.state == RobotStatus.STATE_ACTIVE
@@ -222,6 +221,8 @@ class Coordinator:
                                  self.config.transport.max_sample_bytes)
         if not math.isfinite(msg.loss):
             raise Rejected("non_finite", "loss is NaN or Inf")
+        if msg.batch_size < 1:  # it weighs the update with algorithm.weight_by_batch
+            raise Rejected("bad_batch_size", f"batch size {msg.batch_size}")
         return Contribution(topic_robot, message, msg.batch_size, msg.loss)
 
     def close_round(self, number: int) -> None:

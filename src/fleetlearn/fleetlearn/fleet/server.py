@@ -39,14 +39,19 @@ class Server:
         self.task = task
         self.algorithm = algorithm
         self.d = task.num_params
-        vote_params = {"warmup_rounds": algorithm.vote_warmup_rounds, "forgetting": algorithm.vote_forgetting,
-                       "per_coordinate": algorithm.vote_per_coordinate} if algorithm.name == "signsgd_fv" else {}
-        self.aggregator = make_aggregator(algorithm.name, **vote_params)
+        if algorithm.name == "signsgd_fv":
+            params = {"warmup_rounds": algorithm.vote_warmup_rounds, "forgetting": algorithm.vote_forgetting,
+                      "per_coordinate": algorithm.vote_per_coordinate}
+        elif algorithm.name == "signsgd_mv":
+            params = {}
+        else:
+            params = {"weight_by_batch": algorithm.weight_by_batch}
+        self.aggregator = make_aggregator(algorithm.name, **params)
         self.codec = DOWNLINK_CODEC.get(algorithm.name, "topk")
-        params: dict = {"seed": seed}
+        downlink: dict = {"seed": seed}
         if self.codec == "topk":
-            params.update(keep_ratio=1.0, value_type=algorithm.value_dtype)
-        self.compressor = make_compressor(self.codec, **params)
+            downlink.update(keep_ratio=1.0, value_type=algorithm.value_dtype)
+        self.compressor = make_compressor(self.codec, **downlink)
         self.memory = ErrorFeedback() if self.codec == "topk" else None
         self.momentum: Tensor | None = None
 

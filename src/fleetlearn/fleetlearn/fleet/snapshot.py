@@ -66,6 +66,9 @@ class SnapshotAssembler:
         if self.version != msg.model_version or self.first is None or \
                 (self.first.chunk_count, self.first.total_crc32) != (msg.chunk_count, msg.total_crc32):
             self.version, self.chunks, self.first = msg.model_version, {}, msg  # a newer snapshot replaces
+        held = sum(len(part) for index, part in self.chunks.items() if index != msg.chunk_index)
+        if held + len(msg.payload) > expected:  # memory stays bounded by one model, whatever chunks claim
+            raise SnapshotError(f"chunk {msg.chunk_index} takes the snapshot past its {expected} bytes")
         self.chunks[msg.chunk_index] = bytes(msg.payload)
         if len(self.chunks) < msg.chunk_count:
             return None

@@ -112,6 +112,9 @@ def cmd_gamma(args: argparse.Namespace) -> int:
     from .fleet.peer import residual_compressor
 
     config = _config(args)
+    if config.algorithm.name == "adagossip":
+        raise ConfigError("algorithm.name: gossip-gamma tunes CHOCO's and Malcom-PSGD's γ; AdaGossip's is an "
+                          "absolute step on real gossip errors (sweep it, as benchmarks/gossip.py does)")
     graph = Topology(config.gossip, robot_names(config.robots.count)).at(0)
     compressor = residual_compressor(config, config.run.seed)
     best, scores = tune_gamma(graph, compressor.compress, d=args.dim, rounds=args.rounds, seed=config.run.seed)

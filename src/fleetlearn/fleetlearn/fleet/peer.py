@@ -196,8 +196,10 @@ class Peer:
                 raise Rejected("robot_id_mismatch", f"message on {j}'s topic claims {msg.robot_id!r}")
             if msg.kind != CompressedUpdate.KIND_GOSSIP_RESIDUAL:
                 raise Rejected("wrong_kind", f"kind {msg.kind} is not a gossip residual")
-            if msg.round < self.next_apply[j] or msg.round in self.pending[j]:
+            if msg.round < self.next_apply[j]:
                 raise Rejected("stale_round", f"round {msg.round} from {j} was already added")
+            if msg.round in self.pending[j]:
+                raise Rejected("duplicate", f"a second residual for round {msg.round} from {j}")
             if msg.round > self.next_apply[j] + 1000:
                 raise Rejected("stale_round", f"round {msg.round} from {j} is far ahead of {self.next_apply[j]}")
             q = decode_payload(bytes(msg.payload), msg.crc32, msg.codec, msg.num_params, self.d,

@@ -170,6 +170,8 @@ def run_inproc(config: Config, run_dir: Path, say: Callable[[str], None] = print
     Progress(network.bus("progress"), config, say)
     network.run(until=lambda: all(r.done for r in robots) and (
         coordinator.done if coordinator is not None else observer.recorded >= config.run.rounds))
+    if observer is not None:
+        observer.recorder.close()  # its rows are read back as soon as this returns
 
 
 def run_node(config: Config, role: str, run_dir: Path | None, robot_id: str | None = None) -> int:

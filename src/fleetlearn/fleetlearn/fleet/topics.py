@@ -6,7 +6,7 @@ so in ROS every robot is a namespace (``/robot_1/update``, ``/robot_1/metrics``)
 
 from __future__ import annotations
 
-from ..transport import LATCHED, RELIABLE, QoS
+from ..transport import LATCHED, QoS
 
 ROUND = "/fleet/round"                        # RoundAnnouncement, latched: late joiners see the open round
 STEP = "/fleet/step"                          # GlobalStep
@@ -17,7 +17,6 @@ SNAPSHOT_REQUEST = "/fleet/snapshot_request"  # SnapshotRequest
 ROUND_QOS: QoS = LATCHED
 STEP_QOS: QoS = QoS(reliable=True, transient_local=False, depth=4)
 SNAPSHOT_QOS: QoS = QoS(reliable=True, transient_local=False, depth=64)
-DEFAULT_QOS: QoS = RELIABLE
 
 
 def update_topic(robot_id: str) -> str:

@@ -29,7 +29,6 @@ class LinkFigures:
     throughput_bps: float        # smoothed measured rate (NaN before the first measurement)
     last_throughput_bps: float   # rate of the last large transfer alone
     latency_s: float
-    ack_time_s: float            # ack time of the last transfer
     loss_rate: float             # fraction of recent transfers not acknowledged in time
     cap_bps: float               # configured cap (inf: none)
     budget_bytes: int
@@ -48,7 +47,6 @@ class LinkEstimator:
         self.smoothing = smoothing
         self.rate_bps = math.nan
         self.last_rate_bps = math.nan
-        self.last_ack_s = math.nan
         self._latencies: deque[float] = deque(maxlen=window)
         self._acked: deque[bool] = deque(maxlen=window)
 
@@ -63,7 +61,6 @@ class LinkEstimator:
         self._acked.append(delivery.acked)
         if not delivery.acked:
             return
-        self.last_ack_s = delivery.seconds
         if delivery.nbytes < RATE_SAMPLE_MIN_BYTES:
             self._latencies.append(delivery.seconds)
             return
@@ -88,5 +85,5 @@ class LinkEstimator:
 
     def figures(self, comm_time_s: float | None = None) -> LinkFigures:
         loss = 1.0 - sum(self._acked) / len(self._acked) if self._acked else 0.0
-        return LinkFigures(self.rate_bps, self.last_rate_bps, self.latency_s, self.last_ack_s, loss,
+        return LinkFigures(self.rate_bps, self.last_rate_bps, self.latency_s, loss,
                            self.cap_bps, self.budget_bytes(comm_time_s))

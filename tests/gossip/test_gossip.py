@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import replace
+
 import pytest
 import torch
 from fleet_testing import digits_config
@@ -11,8 +14,10 @@ from fleetlearn.aggregate.gossip import consensus_distance
 from fleetlearn.aggregate.topology import ring
 from fleetlearn.codec import decode, encode
 from fleetlearn.config import robot_names
+from fleetlearn.fleet import topics
 from fleetlearn.fleet.peer import residual_compressor
 from fleetlearn.fleet.runner import make_peer
+from fleetlearn.msgs import CompressedUpdate
 from fleetlearn.transport import InprocNetwork
 
 
@@ -76,6 +81,39 @@ def test_a_neighbour_dropping_out_does_not_stop_the_others(tmp_path) -> None:
         assert peer.done and len(rows) == 20, peer.robot_id
         if peer.robot_id in ("robot_2", "robot_4"):
             assert rows[-1]["missing"] == ["robot_3"] and rows[-1]["participants"] == 1
+
+
+def test_bad_residuals_are_rejected_by_reason_and_the_ring_still_agrees(tmp_path) -> None:
+    config = gossip_config("choco", run={"rounds": 12})
+    network = InprocNetwork()
+    peers = {n: make_peer(network.bus(n), config, n, tmp_path) for n in robot_names(8)}
+    rogue = network.bus("rogue")
+    attacks: dict[str, CompressedUpdate] = {}
+
+    def attack(real: CompressedUpdate) -> None:
+        if attacks:
+            return
+        payload = bytes(real.payload)
+        attacks.update({
+            "robot_id_mismatch": replace(real, robot_id="robot_5"),
+            "wrong_kind": replace(real, kind=CompressedUpdate.KIND_GRADIENT),
+            "stale_round": replace(real, round=0),
+            "checksum": replace(real, round=real.round + 1, crc32=zlib.crc32(payload) ^ 1),
+            "wrong_size": replace(real, round=real.round + 1, num_params=real.num_params + 1),
+            "undecodable": replace(real, round=real.round + 1, payload=b"\x00" * 64, crc32=zlib.crc32(b"\x00" * 64)),
+        })
+        for msg in attacks.values():
+            rogue.publish(topics.update_topic("robot_0"), msg)
+
+    rogue.subscribe(topics.update_topic("robot_0"), CompressedUpdate, attack)
+    network.run(until=lambda: all(p.done for p in peers.values()), timeout_s=10_000)
+    assert len(attacks) == 6
+    for neighbour in ("robot_1", "robot_7"):  # robot_0's neighbours on the ring hear every attack
+        rejected = peers[neighbour].rejected
+        assert all(rejected[reason] >= 1 for reason in attacks), (neighbour, rejected)
+    models = [p.task.params_flat() for p in peers.values()]
+    assert all(torch.isfinite(m).all() for m in models)
+    assert consensus_distance(models) < 1e-3
 
 
 def test_malcom_message_decodes_to_exactly_the_quantised_residual_and_models_sparsify(tmp_path) -> None:

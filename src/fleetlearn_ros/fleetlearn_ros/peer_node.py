@@ -35,7 +35,7 @@ class PeerNode(FleetNode):
         return [peer_rounds(self.fleet, self._rounds, now), peer_neighbours(self.fleet)]
 
     def rejected(self) -> Counter[str]:
-        return self.bus.stats.rejected + Counter(residual=self.fleet.rejected)
+        return self.bus.stats.rejected + self.fleet.rejected
 
     def finish_interrupted(self) -> None:
         self.fleet.finish()

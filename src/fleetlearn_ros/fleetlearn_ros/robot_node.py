@@ -45,7 +45,7 @@ class RobotNode(FleetNode):
         return [robot_rounds(self.fleet, self._fleet_round, self._announced, now), robot_link(self.fleet)]
 
     def rejected(self) -> Counter[str]:
-        return self.bus.stats.rejected + Counter(step_or_snapshot=self.fleet.rejected)
+        return self.bus.stats.rejected + self.fleet.rejected
 
     def finish_interrupted(self) -> None:
         self.fleet.finish()

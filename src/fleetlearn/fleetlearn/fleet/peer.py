@@ -15,7 +15,7 @@ import logging
 import math
 import time
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import torch
@@ -83,7 +83,7 @@ class Peer:
         self.done = False
         self.total_sent = 0
         self.total_received = 0
-        self.rejected = 0
+        self.rejected: Counter[str] = Counter()  # by reason
         self.loss = math.nan
         self.last_sent = 0
         self.last_k = 0
@@ -182,7 +182,7 @@ class Peer:
             total_bytes_received=self.total_received,
             participants=len(present), missing=sorted(set(neighbours) - set(present)),
             disagreement=float((error * error).mean()), sparsity=sparsity(x),
-            rejected=self.rejected + self.bus.stats.rejected_total, mix_s=time.perf_counter() - started)
+            rejected=self.rejected.total() + self.bus.stats.rejected_total, mix_s=time.perf_counter() - started)
         if t >= self.config.run.rounds:
             self.finish()
             return
@@ -205,7 +205,7 @@ class Peer:
             q = decode_payload(bytes(msg.payload), msg.crc32, msg.codec, msg.num_params, self.d,
                                self.config.transport.max_sample_bytes)
         except Rejected as rejected:
-            self.rejected += 1
+            self.rejected[rejected.reason] += 1
             log.warning("%s: rejected residual (%s): %s", self.robot_id, rejected.reason, rejected.detail)
             return
         self.total_received += len(msg.payload)
@@ -229,5 +229,5 @@ class Peer:
             models.mkdir(parents=True, exist_ok=True)
             torch.save(x, models / f"{self.robot_id}.pt")
         self.recorder.record("finish", round=self.round, model_crc32=params_crc32(x),
-                             total_bytes_sent=self.total_sent, rejected=self.rejected, sparsity=sparsity(x))
+                             total_bytes_sent=self.total_sent, rejected=self.rejected.total(), sparsity=sparsity(x))
         self.recorder.close()

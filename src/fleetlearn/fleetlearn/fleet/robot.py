@@ -13,7 +13,7 @@ import logging
 import math
 import time
 import zlib
-from collections import deque
+from collections import Counter, deque
 from pathlib import Path
 
 from ..config import Config
@@ -66,7 +66,7 @@ class Robot:
         self.done = False
         self.total_sent = 0
         self.total_received = 0
-        self.rejected = 0
+        self.rejected: Counter[str] = Counter()  # by reason
         self.assembler = SnapshotAssembler(self.d)
         self.recorder = Recorder(bus, robot_id, run_dir)
         self._dense_bytes: int | None = None
@@ -113,7 +113,7 @@ class Robot:
         try:
             complete = self.assembler.add(msg)
         except SnapshotError as exc:
-            self.rejected += 1
+            self.rejected["snapshot"] += 1
             log.warning("%s: rejected snapshot chunk: %s", self.robot_id, exc)
             return
         if complete is None:
@@ -203,7 +203,7 @@ class Robot:
             budget_bytes=budget, throughput_bps=0.0 if math.isnan(fig.throughput_bps) else fig.throughput_bps,
             usable_bps=self.link.usable_bps(), total_bytes_sent=self.total_sent,
             total_bytes_received=self.total_received, dense_bytes=self.dense_bytes(overhead),
-            rejected=self.rejected + self.bus.stats.rejected_total, compute_s=compute_s,
+            rejected=self.rejected.total() + self.bus.stats.rejected_total, compute_s=compute_s,
             encode_s=time.perf_counter() - started - compute_s)
 
     def _message(self, msg: RoundAnnouncement, kind: int, loss: float, payload: bytes, codec: str,
@@ -245,7 +245,7 @@ class Robot:
             step = decode_payload(bytes(msg.payload), msg.crc32, msg.codec, msg.num_params, self.d,
                                   self.config.transport.max_sample_bytes)
         except Rejected as rejected:
-            self.rejected += 1
+            self.rejected[f"step_{rejected.reason}"] += 1
             log.warning("%s: rejected global step %d: %s", self.robot_id, msg.model_version, rejected)
             self.request_snapshot(f"corrupt step: {rejected.reason}")
             return
@@ -268,7 +268,7 @@ class Robot:
                                                     state=self.state, model_version=self.version))
         self.recorder.record("finish", round=self.last_round, model_version=self.version,
                              model_crc32=params_crc32(self.task.params_flat()), total_bytes_sent=self.total_sent,
-                             rejected=self.rejected)
+                             rejected=self.rejected.total())
         self.recorder.close()
 
     def _header(self) -> Header:

@@ -6,15 +6,38 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
+from torchvision.models import detection
+from torchvision.ops import FrozenBatchNorm2d
 
 from fleetlearn.task.models import build_detection_model, count_parameters, model_names
 
 
 @pytest.mark.parametrize("name", model_names())
-def test_every_model_builds_untrained_without_download(name: str) -> None:
+def test_every_model_builds_untrained_without_download_and_keeps_no_batch_statistics(name: str) -> None:
     torch.manual_seed(0)
     model = build_detection_model(name, num_classes=21)
     assert count_parameters(model) > 0
+    # running statistics would never travel: every node's model must live in its parameters
+    assert not [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+def test_a_torchvision_checkpoint_keeps_its_batch_statistics_frozen(tmp_path: Path) -> None:
+    torch.manual_seed(2)
+    source = detection.fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None, num_classes=21,
+                                                             min_size=128, max_size=128)
+    bn = next(m for m in source.modules() if isinstance(m, nn.BatchNorm2d))
+    bn.running_mean.normal_()  # as if trained
+    path = tmp_path / "torchvision.pt"
+    torch.save(source.state_dict(), path)
+    model = build_detection_model("fasterrcnn_mobilenet_v3_large_320_fpn", num_classes=21, weights_path=path)
+    frozen = [m for m in model.modules() if isinstance(m, FrozenBatchNorm2d)]
+    assert len(frozen) == sum(isinstance(m, nn.BatchNorm2d) for m in source.modules())
+    assert torch.equal(frozen[0].running_mean, bn.running_mean)
+    torch.save(model.state_dict(), path)  # a fleet's model.pt from such a run loads back as it was
+    again = build_detection_model("fasterrcnn_mobilenet_v3_large_320_fpn", num_classes=21, weights_path=path)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values(),
+                                                  strict=True))
 
 
 def test_fcos_tiny_is_small_and_trains_and_detects() -> None:

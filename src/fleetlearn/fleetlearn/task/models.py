@@ -9,6 +9,7 @@ recipe, so a config that only names the model trains sensibly.
 
 from __future__ import annotations
 
+import math
 import os
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from torch import Tensor, nn
 from torchvision.models import detection
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.fcos import FCOS, FCOSHead
-from torchvision.ops import FeaturePyramidNetwork
+from torchvision.ops import FeaturePyramidNetwork, FrozenBatchNorm2d
 
 from .optim import OptimizerSettings
 from .voc import NUM_VOC_CLASSES
@@ -137,15 +138,27 @@ def build_detection_model(
     image_size: int = 128,
     weights_path: str | os.PathLike | None = None,
 ) -> nn.Module:
-    """Build a model by name; optionally load a local ``state_dict`` file (never a download)."""
-    model = model_spec(name).builder(num_classes, image_size)
-    if weights_path is not None:
-        load_weights(model, weights_path)
+    """Build a model by name; optionally load a local ``state_dict`` file (never a download).
+
+    BatchNorm cannot serve a fleet: its running statistics are buffers, not parameters, so
+    they never travel, differ per robot and stay untrained on the coordinator that evaluates.
+    Trained from scratch, BatchNorm becomes GroupNorm; from weights that carry statistics (a
+    torchvision checkpoint saved to a local file), FrozenBatchNorm2d keeps them, identical on
+    every node, as torchvision does when it fine-tunes.
+    """
+    state = read_weights(weights_path) if weights_path is not None else None
+    statistics = state is not None and any(key.endswith("running_mean") for key in state)
+    model = replace_batchnorm(model_spec(name).builder(num_classes, image_size), frozen=statistics)
+    if state is not None:
+        try:
+            model.load_state_dict(state)
+        except (RuntimeError, TypeError, AttributeError) as err:
+            raise ValueError(f"weights file {weights_path} does not fit {type(model).__name__}: {err}") from err
     return model
 
 
-def load_weights(model: nn.Module, weights_path: str | os.PathLike) -> None:
-    """Load a saved ``state_dict`` (or a checkpoint dict with a ``model`` entry), strictly."""
+def read_weights(weights_path: str | os.PathLike) -> dict[str, Tensor]:
+    """A saved ``state_dict`` (or a checkpoint dict with a ``model`` entry) from a local file."""
     path = Path(weights_path)
     if not path.is_file():
         raise FileNotFoundError(f"weights file not found: {path}")
@@ -155,10 +168,21 @@ def load_weights(model: nn.Module, weights_path: str | os.PathLike) -> None:
         raise ValueError(f"cannot read weights file {path}: {err}") from err
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]
-    try:
-        model.load_state_dict(state)
-    except (RuntimeError, TypeError, AttributeError) as err:
-        raise ValueError(f"weights file {path} does not fit {type(model).__name__}: {err}") from err
+    if not isinstance(state, dict):
+        raise ValueError(f"weights file {path} holds a {type(state).__name__}, not a state_dict")
+    return state
+
+
+def replace_batchnorm(module: nn.Module, frozen: bool) -> nn.Module:
+    """Every BatchNorm2d in ``module`` as GroupNorm (``frozen`` False) or FrozenBatchNorm2d, in place."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.BatchNorm2d):
+            channels = child.num_features
+            setattr(module, name, FrozenBatchNorm2d(channels, eps=child.eps) if frozen
+                    else nn.GroupNorm(math.gcd(32, channels), channels, eps=child.eps))
+        else:
+            replace_batchnorm(child, frozen)
+    return module
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -12,6 +12,7 @@ from fleet_testing import InprocFleet, assert_in_step, digits_config
 from fleetlearn.codec import encode
 from fleetlearn.compress import make_compressor
 from fleetlearn.fleet import topics
+from fleetlearn.fleet.build import build_task, partitions
 from fleetlearn.msgs import CompressedUpdate, RobotStatus, RoundAnnouncement
 
 
@@ -42,6 +43,16 @@ def test_model_delta_fleet_sends_deltas_and_learns(tmp_path) -> None:
     assert_in_step(fleet)
     curve = losses(fleet)
     assert curve[-1] < curve[0]
+
+
+def test_the_learning_rate_schedule_spans_every_round_of_local_steps() -> None:
+    config = digits_config(algorithm={"local_steps": 3}, run={"rounds": 10}, optimizer={"warmup_rounds": 2})
+    task = build_task(config, "robot_0", partitions(config)["robot_0"])
+    rates = []
+    for _ in range(10):
+        task.local_steps(3)
+        rates.append(task.lr)
+    assert max(rates) == rates[1] and rates[-2] > 0 and rates[-1] < 1e-3 * rates[1], rates
 
 
 def test_adaptive_k_follows_each_robots_measured_link(tmp_path) -> None:

@@ -59,9 +59,12 @@ def _cls_root(config: Config) -> str | None:
 
 
 def _optimizer(config: Config) -> dict[str, Any]:
+    """The task's optimiser settings; the schedule counts optimiser steps, ``local_steps`` a round."""
     o = config.optimizer
+    steps = config.algorithm.local_steps
     values = {"optimizer": o.name, "lr": o.lr, "momentum": o.momentum, "weight_decay": o.weight_decay,
-              "warmup_steps": o.warmup_rounds, "total_steps": config.run.rounds if o.cosine else None}
+              "warmup_steps": None if o.warmup_rounds is None else o.warmup_rounds * steps,
+              "total_steps": config.run.rounds * steps if o.cosine else None}
     return {k: v for k, v in values.items() if v is not None}
 
 

@@ -74,6 +74,16 @@ def test_coco_map_by_hand_half_recall() -> None:
     assert result["mAP"] == pytest.approx(51 / 101)
 
 
+def test_a_detection_inside_a_large_difficult_box_is_a_false_positive_as_in_voc() -> None:
+    """VOC ignores a detection only if it overlaps a difficult object at IoU ≥ 0.5; this one is at 0.01.
+    Ranked first, it halves the precision of the one true detection in both metrics."""
+    targets = [target([[0, 0, 10, 10], [20, 20, 120, 120]], [3, 3], [False, True])]
+    predictions = [prediction([[0, 0, 10, 10], [30, 30, 40, 40], [21, 21, 119, 119]], [0.9, 0.95, 0.99], [3, 3, 3])]
+    result = evaluate_detections(predictions, targets, VOC_CLASSES)
+    assert result["voc07_mAP50"] == pytest.approx(0.5)
+    assert result["mAP50"] == pytest.approx(0.5)  # the 0.99 detection on the difficult box is ignored
+
+
 def test_wrong_class_and_no_predictions_score_zero() -> None:
     targets = [target([[0, 0, 10, 10]], [3])]
     wrong_class = [prediction([[0, 0, 10, 10]], [0.9], [4])]

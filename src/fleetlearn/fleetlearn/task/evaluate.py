@@ -3,8 +3,8 @@
 Inputs are aligned lists, one dict per image: predictions with ``boxes`` (xyxy),
 ``scores``, ``labels``; targets with ``boxes``, ``labels`` and optional ``difficult``.
 Difficult objects are ignored as VOC does: they do not count as objects to find, and a
-detection that lands on one is neither right nor wrong. For pycocotools they become
-``iscrowd`` boxes, its mechanism for exactly that.
+detection that lands on one (IoU ≥ the threshold) is neither right nor wrong. For pycocotools
+they become ``iscrowd`` boxes, its mechanism for ignoring, matched by ordinary IoU as in VOC.
 """
 
 from __future__ import annotations
@@ -43,11 +43,30 @@ def coco_map(predictions: Detections, targets: Detections) -> dict[str, float]:
         if not detections:  # loadRes cannot take an empty list
             found_nothing = 0.0 if any(a["iscrowd"] == 0 for a in gt.dataset["annotations"]) else float("nan")
             return {"mAP": found_nothing, "mAP50": found_nothing}
-        evaluator = COCOeval(gt, gt.loadRes(detections), iouType="bbox")
+        evaluator = _VocDifficultEval(gt, gt.loadRes(detections), iouType="bbox")
         evaluator.evaluate()
         evaluator.accumulate()
     precision = evaluator.eval["precision"][:, :, :, 0, -1]  # [IoU, recall, class] at area=all, maxDets=100
     return {"mAP": _mean_valid(precision), "mAP50": _mean_valid(precision[0])}
+
+
+class _VocDifficultEval(COCOeval):
+    """COCOeval that matches ignored (difficult) boxes by ordinary IoU.
+
+    pycocotools measures overlap with a crowd box as intersection over the detection's area,
+    so any detection inside a large difficult box would vanish; VOC ignores only detections
+    with IoU ≥ the threshold, and counts the others as false positives.
+    """
+
+    def computeIoU(self, imgId: int, catId: int) -> np.ndarray | list:  # pycocotools' own names
+        crowd = [g for g in self._gts[imgId, catId] if g["iscrowd"]]
+        for g in crowd:
+            g["iscrowd"] = 0
+        try:
+            return super().computeIoU(imgId, catId)
+        finally:  # matching still treats them as ignored, repeat matches included, as VOC does
+            for g in crowd:
+                g["iscrowd"] = 1
 
 
 def _mean_valid(values: np.ndarray) -> float:

@@ -3,7 +3,7 @@
 .PHONY: setup demo test lint bench clean
 
 VENV ?= .venv
-PY := $(VENV)/bin/python
+export FLEETLEARN_VENV := $(abspath $(VENV))
 
 setup:
 	@bash scripts/setup.sh

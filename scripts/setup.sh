@@ -58,19 +58,20 @@ fi
 #    puts the package's libraries on LD_LIBRARY_PATH before the ROS wheels'
 #    bootstrap re-executes the interpreter (it keeps what is already set).
 msgs_stamp=$(stamp_of "$root"/src/fleetlearn_msgs/msg/*.msg "$root/src/fleetlearn_msgs/CMakeLists.txt" \
-  "$root/src/fleetlearn_msgs/package.xml" "$root/scripts/build_msgs.sh" <(echo "$venv"))
+  "$root/src/fleetlearn_msgs/package.xml" "$root/scripts/build_msgs.sh" "$root/requirements.txt" <(echo "$venv"))
 if [ "$(cat "$root/install/.fleetlearn-msgs" 2>/dev/null)" != "$msgs_stamp" ]; then
   say "building fleetlearn_msgs with colcon"
   rm -rf "$root/build/fleetlearn_msgs" "$root/install/fleetlearn_msgs"
   "$root/scripts/build_msgs.sh" "$venv" >"$root/log-build-msgs.txt" 2>&1 \
     || { tail -40 "$root/log-build-msgs.txt" >&2; die "colcon build of fleetlearn_msgs failed (full log: log-build-msgs.txt)"; }
   rm -f "$root/log-build-msgs.txt"
-  site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-  lib="$root/install/fleetlearn_msgs/lib"
-  cat > "$site/fleetlearn_workspace.pth" <<PTH
+  echo "$msgs_stamp" > "$root/install/.fleetlearn-msgs"
+fi
+# Every run: a venv made again after the build still needs the line.
+site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+lib="$root/install/fleetlearn_msgs/lib"
+cat > "$site/fleetlearn_workspace.pth" <<PTH
 $lib/python3.11/site-packages
 import os; _p = "$lib"; _l = os.environ.get("LD_LIBRARY_PATH", ""); os.environ["LD_LIBRARY_PATH"] = _l if _p in _l.split(":") else ":".join(x for x in (_p, _l) if x)
 PTH
-  echo "$msgs_stamp" > "$root/install/.fleetlearn-msgs"
-fi
 say "ready: $venv"

@@ -294,14 +294,15 @@ class Coordinator:
         if self._round_timer is not None:
             self._round_timer.cancel()
         self.round = None
-        now = self.bus.now()
-        self.bus.publish(topics.ROUND, RoundAnnouncement(
-            header=Header(stamp=Time.from_seconds(now)), state=RoundAnnouncement.STATE_FINISHED,
-            round=self.round_number, model_version=self.version), qos=topics.ROUND_QOS)
-        if self.rounds_done:
-            self.run_evaluation()
+        # model and final score first: robots leave on the announcement, and a launcher that stops
+        # the coordinator once its robots are gone (compose's --exit-code-from) must not cut them short
         if self.run_dir is not None:
             torch.save(self.task.model_state(), Path(self.run_dir) / "model.pt")
+        if self.rounds_done:
+            self.run_evaluation()
+        self.bus.publish(topics.ROUND, RoundAnnouncement(
+            header=Header(stamp=Time.from_seconds(self.bus.now())), state=RoundAnnouncement.STATE_FINISHED,
+            round=self.round_number, model_version=self.version), qos=topics.ROUND_QOS)
         self.recorder.record("finish", reason=reason, round=self.round_number, model_version=self.version,
                              model_crc32=params_crc32(self.task.params_flat()),
                              rejected=sum(self.rejected.values()), rejected_by_reason=dict(self.rejected))

@@ -1,6 +1,6 @@
 """signSGD with majority vote (MV) against federated voting (FV), robots with unequal compute.
 
-    .venv/bin/python benchmarks/signsgd.py [--quick] [--seeds 3] [--detection]
+    .venv/bin/python benchmarks/signsgd.py [--quick] [--seeds 5] [--detection]
 
 15 robots: heterogeneous (12 with batch 4, 3 with batch 304) and homogeneous (all
 batch 32); accuracy against rounds on the digits task (and, with --detection, mAP

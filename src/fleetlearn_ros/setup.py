@@ -1,8 +1,8 @@
 """fleetlearn_ros: rclpy node executables, launch files and parameter files.
 
 launch/ and config/ here are links to the workspace's top-level folders, so `colcon build`
-(also with --symlink-install) and `pip install -e` install the same files into
-share/fleetlearn_ros/.
+(also with --symlink-install) installs them into share/fleetlearn_ros/; `pip install -e` (the
+venv of `make setup`) installs the node executables only, as editable installs take no data files.
 """
 
 from glob import glob

@@ -45,6 +45,8 @@ class Recorder:
         for name, is_float in _METRIC_FIELDS.items():
             value = row.get(name)
             if value is None:
+                if is_float and name in row:  # recorded as not measured
+                    setattr(msg, name, math.nan)
                 continue
             if is_float:
                 setattr(msg, name, float(value))

@@ -200,7 +200,7 @@ class Robot:
         self.recorder.record(
             "round", round=msg.round, model_version=self.version, loss=loss, k=encoded.k,
             keep_ratio=encoded.k / self.d, bytes_sent=sent, payload_bytes=len(encoded.payload),
-            budget_bytes=budget, throughput_bps=0.0 if math.isnan(fig.throughput_bps) else fig.throughput_bps,
+            budget_bytes=budget, throughput_bps=None if math.isnan(fig.throughput_bps) else fig.throughput_bps,
             usable_bps=self.link.usable_bps(), total_bytes_sent=self.total_sent,
             total_bytes_received=self.total_received, dense_bytes=self.dense_bytes(overhead),
             rejected=self.rejected.total() + self.bus.stats.rejected_total, compute_s=compute_s,

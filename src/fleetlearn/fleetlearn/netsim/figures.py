@@ -58,7 +58,7 @@ def summarize(table: list[dict[str, Any]], coordinator: list[dict[str, Any]], de
               robots: int) -> dict[str, Any]:
     per_robot = {}
     for robot in sorted({r["robot"] for r in table}):
-        settled = [r for r in table if r["robot"] == robot and r["settled"] and r["throughput_bps"] > 0]
+        settled = [r for r in table if r["robot"] == robot and r["settled"] and r["throughput_bps"]]
         ratios = [r["throughput_bps"] / r["shaped_rate_bps"] for r in settled]
         per_robot[robot] = {
             "settled_rounds": len(settled),
@@ -102,7 +102,7 @@ def _plot_throughput(run_dir: Path, table: list[dict[str, Any]], events: list[di
             xs = [e["time"] - start for e in steps] + [end]
             ys = [e["rate_bps"] / 1e6 for e in steps]
             ax.step(xs, [*ys, ys[-1]], where="post", color="black", linewidth=1.5, label="shaped (tc tbf)")
-        rows = [r for r in table if r["robot"] == robot and r["throughput_bps"] > 0]  # 0: nothing measured yet
+        rows = [r for r in table if r["robot"] == robot and r["throughput_bps"]]  # None: nothing measured yet
         ax.plot([r["time_s"] for r in rows], [r["throughput_bps"] / 1e6 for r in rows], "o-", markersize=3,
                 linewidth=1, label="measured (acks)")
         ax.plot([r["time_s"] for r in rows], [r["usable_bps"] / 1e6 for r in rows], "--", linewidth=1,

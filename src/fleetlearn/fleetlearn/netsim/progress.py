@@ -37,5 +37,5 @@ class NetsimProgress:
         row = self.robot_rows.get(name)
         if row is None:
             return f"{name} {shaped:g} Mbit/s"
-        return (f"{name} {shaped:g}/{row['throughput_bps'] / 1e6:.2f} Mbit/s "
-                f"K={row['k']} {row['bytes_sent'] / 1e3:.0f}kB")
+        measured = "?" if row["throughput_bps"] is None else f"{row['throughput_bps'] / 1e6:.2f}"
+        return f"{name} {shaped:g}/{measured} Mbit/s K={row['k']} {row['bytes_sent'] / 1e3:.0f}kB"

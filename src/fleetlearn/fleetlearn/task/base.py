@@ -110,12 +110,15 @@ class EpochBatches:
     def next(self) -> list[int]:
         if self._pos + self.batch_size > len(self._order):
             self.epoch += 1
-            generator = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch))
+            generator = torch.Generator().manual_seed(derive_seed(self.seed, SHUFFLE_STREAM, self.epoch))
             self._order = torch.randperm(self.num_items, generator=generator).tolist()
             self._pos = 0
         batch = self._order[self._pos : self._pos + self.batch_size]
         self._pos += self.batch_size
         return batch
+
+
+SHUFFLE_STREAM, STEP_STREAM = 0, 1  # epoch e's shuffle and step e's augmentation must not share a seed
 
 
 def derive_seed(*keys: int) -> int:
@@ -170,7 +173,7 @@ class TorchTask(Task):
             raise RuntimeError("this task holds no training items (empty partition); it cannot compute gradients")
         indices = self.batches.next()
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(derive_seed(self.seed, self.batches_drawn))
+            torch.manual_seed(derive_seed(self.seed, STEP_STREAM, self.batches_drawn))
             self.batches_drawn += 1
             self.model.train()
             for p in self._params:

@@ -37,6 +37,7 @@ def test_demo_yaml_is_what_fleetlearn_demo_runs() -> None:
     ({"algorithm": {"sign_ties": "zero"}}, r"^algorithm\.sign_ties: must be random or plus"),
     ({"algorithm": {"quant_norm": "l1"}}, r"^algorithm\.quant_norm: must be l2 or linf"),
     ({"algorithm": {"threshold": -1}}, r"^algorithm\.threshold: must be finite and >= 0"),
+    ({"task": {"voc_year": "2013"}}, r"^task\.voc_year: must be one of 2007, 2008"),
     ({"task": {"dataset": "VOC"}}, r"^task\.dataset: detection reads synthetic, voc, got 'VOC'"),
     ({"task": {"kind": "classification", "dataset": "voc"}}, r"^task\.dataset: classification reads digits"),
     ({"task": {"model": "resnet9000"}}, r"^task\.model: detection models are .*fcos_tiny"),

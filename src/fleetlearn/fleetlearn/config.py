@@ -19,6 +19,7 @@ import yaml
 
 PS_ALGORITHMS = ("dense", "topk", "randomk", "threshold", "qsgd", "fp16", "bf16", "signsgd_mv", "signsgd_fv")
 GOSSIP_ALGORITHMS = ("choco", "adagossip", "malcom")
+VOC_YEARS = tuple(str(year) for year in range(2007, 2013))
 DATASETS = {"detection": ("synthetic", "voc"), "classification": ("digits", "mnist", "cifar10")}
 
 
@@ -139,6 +140,7 @@ class TaskConfig:
                "classification splits iid or shared", self.partition)
         _check(self.partition != "local" or self.dataset == "voc", "task.partition",
                "local trains each robot on its own VOCdevkit: needs task.dataset voc", self.partition)
+        _check(self.voc_year in VOC_YEARS, "task.voc_year", f"must be one of {', '.join(VOC_YEARS)}", self.voc_year)
         _check(self.alpha > 0, "task.alpha", "must be > 0", self.alpha)
         _check(self.image_size >= 32, "task.image_size", "must be >= 32", self.image_size)
 

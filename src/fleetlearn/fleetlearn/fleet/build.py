@@ -8,6 +8,7 @@ from typing import Any
 
 from ..config import Config, robot_names
 from ..task import Task, ensure_synthetic_voc, make_task, partition_voc, read_split
+from ..task.voc import voc_root_dir
 
 
 def robot_seed(config: Config, robot_id: str) -> int:
@@ -23,8 +24,8 @@ def data_root(config: Config, robot_id: str | None = None) -> Path:
         own = config.robots.for_robot(robot_id).data_root if robot_id else None
         field_name = f"robots.overrides.{robot_id}.data_root" if own else "task.data_root"
         root = Path(own or t.data_root)
-        if not (root / "VOCdevkit" / f"VOC{t.voc_year}").is_dir():
-            raise FileNotFoundError(f"{field_name}: {root}/VOCdevkit/VOC{t.voc_year} does not exist")
+        if not voc_root_dir(root, t.voc_year).is_dir():
+            raise FileNotFoundError(f"{field_name}: {voc_root_dir(root, t.voc_year)} does not exist")
         return root
     s = t.synthetic
     name = f"synthetic_voc-{s.num_train}-{s.num_val}-{s.image_size}px-seed{s.seed}"

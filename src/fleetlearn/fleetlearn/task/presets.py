@@ -33,7 +33,17 @@ def prepare_transforms(image_size: int) -> v2.Compose:
     )
 
 
-class DetectionPresetTrain:
+class _Preset:
+    """``prepare`` (cacheable) then ``augment`` (per step)."""
+
+    prepare: v2.Compose
+    augment: v2.Compose
+
+    def __call__(self, image: Any, target: dict[str, Any]) -> tuple[Tensor, dict[str, Any]]:
+        return self.augment(*self.prepare(image, target))
+
+
+class DetectionPresetTrain(_Preset):
     """Resize, random horizontal flip (boxes follow), float image in [0, 1]."""
 
     def __init__(self, image_size: int, hflip_prob: float = 0.5) -> None:
@@ -46,16 +56,10 @@ class DetectionPresetTrain:
             ]
         )
 
-    def __call__(self, image: Any, target: dict[str, Any]) -> tuple[Tensor, dict[str, Any]]:
-        return self.augment(*self.prepare(image, target))
 
-
-class DetectionPresetEval:
+class DetectionPresetEval(_Preset):
     """Resize and float image; no randomness."""
 
     def __init__(self, image_size: int) -> None:
         self.prepare = prepare_transforms(image_size)
         self.augment = v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.ToPureTensor()])
-
-    def __call__(self, image: Any, target: dict[str, Any]) -> tuple[Tensor, dict[str, Any]]:
-        return self.augment(*self.prepare(image, target))

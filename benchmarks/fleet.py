@@ -37,7 +37,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from fleet_bench import NO_BUDGET_S, RESULTS, first_reaching, keep_ratio_fitting, make_config, paired, run_curve, save
+from fleet_bench import (
+    NO_BUDGET_S,
+    first_reaching,
+    keep_ratio_fitting,
+    make_config,
+    paired,
+    run_curve,
+    save,
+    save_figure,
+)
 
 from fleetlearn.fleet.build import build_task
 
@@ -189,8 +198,7 @@ def plot(curves: dict[str, dict[str, list]], target: float) -> None:
         ax.set_ylabel("mAP@0.5")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(RESULTS / "fleet.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, "fleet")
 
 
 if __name__ == "__main__":

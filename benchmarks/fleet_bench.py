@@ -88,3 +88,14 @@ def save(name: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(result, indent=2, default=float))
     return path
+
+
+def save_figure(fig: Any, name: str) -> Path:
+    """``benchmarks/results/<name>.png`` (the folder is made on first use); closes the figure."""
+    import matplotlib.pyplot as plt
+
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

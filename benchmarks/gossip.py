@@ -25,7 +25,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from fleet_bench import RESULTS, make_config, paired, run_curve, save
+from fleet_bench import make_config, paired, run_curve, save, save_figure
 
 from fleetlearn.aggregate.gamma import tune_gamma
 from fleetlearn.aggregate.topology import ring
@@ -129,8 +129,7 @@ def plot(curves: dict, metric: str) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(RESULTS / "gossip.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, "gossip")
 
 
 if __name__ == "__main__":

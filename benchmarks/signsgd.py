@@ -26,7 +26,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from fleet_bench import RESULTS, first_reaching, make_config, paired, run_curve, save
+from fleet_bench import first_reaching, make_config, paired, run_curve, save, save_figure
 
 HETEROGENEOUS = {f"robot_{i}": {"batch_size": 4} for i in range(12)} | \
     {f"robot_{i}": {"batch_size": 304} for i in range(12, 15)}
@@ -111,8 +111,7 @@ def plot(result: dict, metric: str, name: str) -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    fig.savefig(RESULTS / f"{name}.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, name)
 
 
 if __name__ == "__main__":

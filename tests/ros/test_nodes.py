@@ -56,7 +56,8 @@ def test_coordinator_and_robots_train_to_the_end_over_rclpy(tmp_path, nodes, lis
     for robot in ("robot_0", "robot_1"):
         trained = [r for r in rows(run_dir, robot) if r["event"] == "round"]
         assert len(trained) >= 5, f"{robot} took part in {len(trained)} of 6 rounds"
-        assert all(r["bytes_sent"] > 0 and r["throughput_bps"] >= 0 for r in trained)
+        assert all(r["bytes_sent"] > 0 for r in trained)
+        assert all(r["throughput_bps"] is None or r["throughput_bps"] > 0 for r in trained)  # None: not yet measured
     assert sorted(p.name for p in (run_dir / "config").iterdir()) == ["coordinator.yaml", "robot_0.yaml",
                                                                      "robot_1.yaml"]
 

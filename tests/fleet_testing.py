@@ -12,6 +12,7 @@ import yaml
 
 from fleetlearn.config import Config, config_from_dict, robot_names
 from fleetlearn.fleet.coordinator import Coordinator
+from fleetlearn.fleet.recorder import START_EVENT
 from fleetlearn.fleet.robot import Robot
 from fleetlearn.fleet.runner import make_coordinator, make_robot
 from fleetlearn.transport import InprocNetwork, LinkModel
@@ -77,11 +78,16 @@ def write_config(config: Config, path: Path) -> Path:
 
 
 def read_rows(run_dir: Path, node: str) -> list[dict[str, Any]]:
+    """A node's rows since it last started (as the report reads them), while the node still writes."""
     path = Path(run_dir) / "metrics" / f"{node}.jsonl"
     if not path.exists():
         return []
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in path.read_text().splitlines():
         with contextlib.suppress(json.JSONDecodeError):  # a line still being written
-            rows.append(json.loads(line))
+            row = json.loads(line)
+            if row.get("event") == START_EVENT:
+                rows.clear()
+            else:
+                rows.append(row)
     return rows

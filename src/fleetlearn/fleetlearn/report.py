@@ -11,20 +11,28 @@ from typing import Any
 
 import matplotlib
 
+from .fleet.recorder import START_EVENT
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 
 def load_rows(run_dir: Path) -> list[dict[str, Any]]:
-    """Every metrics row of every node, in time order."""
+    """Every metrics row of every node since the node last started, in time order."""
     rows = []
     for path in sorted((Path(run_dir) / "metrics").glob("*.jsonl")):
+        node_rows = []
         for line in path.read_text().splitlines():
             if line.strip():
                 try:
-                    rows.append(json.loads(line))
+                    row = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a line cut short by Ctrl-C
+                if row.get("event") == START_EVENT:
+                    node_rows = []  # what came before belongs to an earlier run
+                else:
+                    node_rows.append(row)
+        rows += node_rows
     return sorted(rows, key=lambda r: r.get("time", 0.0))
 
 

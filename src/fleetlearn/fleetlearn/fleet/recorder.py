@@ -13,6 +13,8 @@ from ..msgs import Header, Metrics
 from ..transport import Bus
 from .topics import metrics_topic
 
+START_EVENT = "start"  # the first line a recorder writes to its file
+
 # field name -> True for floating-point fields (cyclonedds annotates them as Annotated[float, ...])
 _METRIC_FIELDS = {f.name: typing.get_args(f.type)[0] is float for f in fields(Metrics) if f.name != "header"}
 
@@ -29,6 +31,9 @@ class Recorder:
             path = Path(run_dir) / "metrics" / f"{node}.jsonl"
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = path.open("a", buffering=1)
+            # a node started again under the same run directory (a ROS run name reused) appends:
+            # the report reads each file from its last start on
+            self._file.write(json.dumps({"node": node, "event": START_EVENT, "time": bus.now()}) + "\n")
         bus.advertise(metrics_topic(node), Metrics)
 
     def record(self, event: str, **values: Any) -> dict[str, Any]:

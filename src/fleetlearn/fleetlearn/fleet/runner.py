@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 import yaml
+from torch import Tensor
 
 from ..aggregate.gossip import consensus_distance, sparsity
 from ..config import Config, robot_names
@@ -55,14 +56,21 @@ def make_coordinator(bus: Bus, config: Config, run_dir: Path | None) -> Coordina
     return Coordinator(bus, task, config, run_dir, evaluate=lambda t: t.evaluate(ids))
 
 
-def make_robot(bus: Bus, config: Config, robot_id: str, run_dir: Path | None) -> Robot:
-    return Robot(bus, build_task(config, robot_id, partitions(config)[robot_id]), robot_id, config, run_dir)
+def make_robot(bus: Bus, config: Config, robot_id: str, run_dir: Path | None,
+               items: list[Any] | None = None) -> Robot:
+    """A parameter-server robot on ``items`` (default: its share of ``partitions(config)``)."""
+    items = partitions(config)[robot_id] if items is None else items
+    return Robot(bus, build_task(config, robot_id, items), robot_id, config, run_dir)
 
 
-def make_peer(bus: Bus, config: Config, robot_id: str, run_dir: Path | None) -> Peer:
-    """A gossip robot; with ``gossip.same_init`` every robot starts from the model of ``run.seed``."""
-    initial = build_task(config).params_flat() if config.gossip.same_init else None
-    return Peer(bus, build_task(config, robot_id, partitions(config)[robot_id]), robot_id, config, run_dir, initial)
+def make_peer(bus: Bus, config: Config, robot_id: str, run_dir: Path | None, items: list[Any] | None = None,
+              initial: Tensor | None = None) -> Peer:
+    """A gossip robot; with ``gossip.same_init`` every robot starts from the model of ``run.seed``
+    (``initial``, built here when not given)."""
+    if initial is None and config.gossip.same_init:
+        initial = build_task(config).params_flat()
+    items = partitions(config)[robot_id] if items is None else items
+    return Peer(bus, build_task(config, robot_id, items), robot_id, config, run_dir, initial)
 
 
 class GossipObserver:
@@ -158,14 +166,17 @@ def run_inproc(config: Config, run_dir: Path, say: Callable[[str], None] = print
     """Every node in this process on a simulated clock and links: deterministic."""
     torch.set_num_threads(config.run.torch_threads)
     network = InprocNetwork()
-    make = make_peer if config.mode == "gossip" else make_robot
-    coordinator = None if config.mode == "gossip" else make_coordinator(network.bus("coordinator"), config, run_dir)
-    robots = []
+    gossip = config.mode == "gossip"
+    coordinator = None if gossip else make_coordinator(network.bus("coordinator"), config, run_dir)
+    parts = partitions(config)  # once for the whole fleet, as is the shared initial model
+    initial = build_task(config).params_flat() if gossip and config.gossip.same_init else None
+    robots: list[Robot | Peer] = []
     for name in robot_names(config.robots.count):
         settings = config.robots.for_robot(name)
         rate = settings.rate_bps or config.link.rate_bps or math.inf
-        link = LinkModel(rate_bps=rate, latency_s=config.link.latency_s)
-        robots.append(make(network.bus(name, link), config, name, run_dir))
+        bus = network.bus(name, LinkModel(rate_bps=rate, latency_s=config.link.latency_s))
+        robots.append(make_peer(bus, config, name, run_dir, parts[name], initial) if gossip
+                      else make_robot(bus, config, name, run_dir, parts[name]))
     observer = GossipObserver(network.bus("fleet"), robots, config, run_dir) if coordinator is None else None
     Progress(network.bus("progress"), config, say)
     network.run(until=lambda: all(r.done for r in robots) and (

@@ -8,32 +8,9 @@ Each peer exits after run.rounds rounds; the launch ends with the last one.
 `ros2 launch fleetlearn_ros gossip.launch.py -s` lists the arguments.
 """
 
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction, Shutdown
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
-from launch_ros.substitutions import FindPackageShare
-
-from fleetlearn_ros.launch_plan import GOSSIP_ARGUMENTS, PACKAGE, PARAMS_FILE, gossip_plan
-
-
-def start_nodes(context):
-    values = {name: LaunchConfiguration(name).perform(context)
-              for name in [PARAMS_FILE, *(a.name for a in GOSSIP_ARGUMENTS)]}
-    return [
-        Node(package=PACKAGE, executable=node.executable, name=node.name, namespace=node.namespace,
-             parameters=[values[PARAMS_FILE], node.parameters], additional_env=node.environment,
-             output="screen", emulate_tty=True,
-             on_exit=Shutdown(reason=f"{node.full_name} exited") if node.ends_launch else None)
-        for node in gossip_plan(values)
-    ]
+from fleetlearn_ros.launch_description import describe
+from fleetlearn_ros.launch_plan import GOSSIP_ARGUMENTS, gossip_plan
 
 
 def generate_launch_description():
-    default_params = PathJoinSubstitution([FindPackageShare(PACKAGE), "config", "gossip_params.yaml"])
-    return LaunchDescription([
-        DeclareLaunchArgument(PARAMS_FILE, default_value=default_params, description="parameter file of every node"),
-        *(DeclareLaunchArgument(a.name, default_value=a.default, description=a.description,
-                                choices=list(a.choices) if a.choices else None) for a in GOSSIP_ARGUMENTS),
-        OpaqueFunction(function=start_nodes),
-    ])
+    return describe(GOSSIP_ARGUMENTS, gossip_plan, "gossip_params.yaml")

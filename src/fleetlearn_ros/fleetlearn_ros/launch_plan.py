@@ -1,7 +1,8 @@
 """What the launch files start, as plain data: the nodes, their parameters and environment.
 
-``launch/*.launch.py`` declare :data:`FLEET_ARGUMENTS` (and the others) and turn the plan for
-the given argument values into launch_ros ``Node`` actions; the tests run the same plans as
+``launch/*.launch.py`` hand :data:`FLEET_ARGUMENTS` (and the others) and their plan to
+``launch_description.describe``, which declares them and turns the plan for the given argument
+values into launch_ros ``Node`` actions; the tests run the same plans as
 processes, with the command lines launch_ros builds. Launch arguments arrive as strings: here
 they become typed parameter values (``keep_ratio:=1`` is the double 1.0), and a bad one fails
 the launch with a message naming the argument. An empty value leaves the setting to the

@@ -110,6 +110,13 @@ def test_bad_files_raise_errors_naming_the_file(tmp_path: Path, damage, error: t
         VOCDetectionDataset(tmp_path, "2007", split="train")[0]
 
 
+def test_a_listed_image_without_its_files_is_named_when_the_dataset_is_made(tmp_path: Path) -> None:
+    voc = write_single_image_tree(tmp_path, voc_object("dog", 1, 1, 16, 32))
+    (voc / "ImageSets" / "Main" / "train.txt").write_text("000001\n000002\n")
+    with pytest.raises(FileNotFoundError, match=r"2 file\(s\) .* e\.g\. .*000002\.xml"):
+        VOCDetectionDataset(tmp_path, "2007", split="train")
+
+
 def test_missing_tree_and_split_are_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="VOC2012"):
         VOCDetectionDataset(tmp_path, "2012")

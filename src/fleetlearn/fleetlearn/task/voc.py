@@ -142,17 +142,24 @@ class VOCDetectionDataset(torch.utils.data.Dataset):
         if not self.voc_dir.is_dir():
             raise FileNotFoundError(f"VOC tree not found: {self.voc_dir}")
         self.image_ids = list(image_ids) if image_ids is not None else read_split(root, year, split)
+        missing = [path for image_id in self.image_ids for path in self._files(image_id) if not path.is_file()]
+        if missing:  # now, naming the file, rather than when a training step first draws that image
+            raise FileNotFoundError(f"{len(missing)} file(s) of the listed images do not exist, e.g. {missing[0]}")
         self.transforms = transforms
         self.rejected_boxes = 0
 
     def __len__(self) -> int:
         return len(self.image_ids)
 
+    def _files(self, image_id: str) -> tuple[Path, Path]:
+        """An image's annotation and its JPEG."""
+        return self.voc_dir / "Annotations" / f"{image_id}.xml", self.voc_dir / "JPEGImages" / f"{image_id}.jpg"
+
     def __getitem__(self, index: int) -> Sample:
         image_id = self.image_ids[index]
-        xml_path = self.voc_dir / "Annotations" / f"{image_id}.xml"
+        xml_path, jpeg_path = self._files(image_id)
         annotation = parse_annotation(xml_path)
-        image = load_image(self.voc_dir / "JPEGImages" / f"{image_id}.jpg")
+        image = load_image(jpeg_path)
         height, width = image.shape[-2:]
         boxes, keep = clip_and_filter_boxes(annotation.boxes, height, width)
         rejected = int((~keep).sum())

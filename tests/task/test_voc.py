@@ -138,3 +138,16 @@ def test_eval_preset_resizes_boxes_with_the_image(tmp_path: Path) -> None:
     image, target = DetectionPresetEval(32)(*VOCDetectionDataset(tmp_path, "2007", split="train")[0])
     assert image.shape == (3, 32, 32) and float(image.min()) >= 0.0 and float(image.max()) <= 1.0
     assert target["boxes"].tolist() == [[4, 4, 12, 20]]
+
+
+def test_a_tiny_object_is_dropped_for_training_but_still_counted_for_evaluation(tmp_path: Path) -> None:
+    """At 1/8 scale a 6-pixel-wide object is under a pixel wide: no regression target, still an object."""
+    objects = voc_object("dog", 9, 9, 40, 40) + voc_object("cat", 50, 10, 55, 40)
+    write_single_image_tree(tmp_path, objects, width=64, height=64)
+    sample = VOCDetectionDataset(tmp_path, "2007", split="train")[0]
+    _, train_target = DetectionPresetTrain(8, hflip_prob=0.0)(*sample)
+    _, eval_target = DetectionPresetEval(8)(*sample)
+    assert len(train_target["labels"]) == 1
+    assert len(eval_target["labels"]) == len(eval_target["difficult"]) == len(eval_target["boxes"]) == 2
+    tiny = eval_target["boxes"][1]
+    assert 0 < float(tiny[2] - tiny[0]) < 1

@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 
@@ -21,16 +22,30 @@ def _labels_and_difficult(inputs: Any) -> tuple[Tensor, Tensor]:
     return target["labels"], target["difficult"]
 
 
-def prepare_transforms(image_size: int) -> v2.Compose:
-    """Deterministic, cacheable: uint8 image resized to ``image_size``², valid boxes only."""
+def prepare_transforms(image_size: int, keep_small: bool = False) -> v2.Compose:
+    """Deterministic, cacheable: uint8 image resized to ``image_size``², valid boxes only.
+
+    Training drops boxes under a pixel (they would give degenerate regression targets);
+    evaluation (``keep_small``) drops only empty ones: a tiny object still counts as one to find.
+    """
+    sanitize = _drop_empty_boxes if keep_small else v2.SanitizeBoundingBoxes(labels_getter=_labels_and_difficult)
     return v2.Compose(
         [
             v2.ToImage(),
             v2.Resize((image_size, image_size), antialias=True),
             v2.ClampBoundingBoxes(),
-            v2.SanitizeBoundingBoxes(labels_getter=_labels_and_difficult),
+            sanitize,
         ]
     )
+
+
+def _drop_empty_boxes(image: Any, target: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Boxes with no area left after clamping go, with their labels and difficult flags."""
+    boxes = target["boxes"]
+    keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    kept = {"boxes": tv_tensors.wrap(boxes[keep], like=boxes), "labels": target["labels"][keep],
+            "difficult": target["difficult"][keep]}
+    return image, {**target, **kept}
 
 
 class _Preset:
@@ -58,8 +73,8 @@ class DetectionPresetTrain(_Preset):
 
 
 class DetectionPresetEval(_Preset):
-    """Resize and float image; no randomness."""
+    """Resize and float image; no randomness; every object that still has an area is kept."""
 
     def __init__(self, image_size: int) -> None:
-        self.prepare = prepare_transforms(image_size)
+        self.prepare = prepare_transforms(image_size, keep_small=True)
         self.augment = v2.Compose([v2.ToDtype(torch.float32, scale=True), v2.ToPureTensor()])

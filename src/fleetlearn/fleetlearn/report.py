@@ -131,8 +131,9 @@ def finish_run(run_dir: Path) -> dict[str, Any]:
         "final_accuracy": evals[-1].get("accuracy") if evals else None,
         "uplink_bytes": sum(r.get("bytes_sent", 0) for r in robot_rounds),
         "dense_fp32_uplink_bytes": sum(r.get("dense_bytes", 0) for r in robot_rounds),
-        "downlink_bytes": sum(r.get("bytes_sent", 0) for r in rows
-                              if r.get("node") == "coordinator" and r.get("event") == "round"),
+        # global steps and snapshots, as the coordinator counted them (the progress line's figure)
+        "downlink_bytes": max((r.get("total_bytes_sent", 0) for r in rows if r.get("node") == "coordinator"),
+                              default=0),
         "updates_sent": len(robot_rounds),
         "plots": [str(p) for p in plots],
     }

@@ -12,6 +12,7 @@ from typing import Any
 from fleetlearn.codec import max_sparse_k
 from fleetlearn.config import Config, config_from_dict
 from fleetlearn.fleet.runner import run_fleet
+from fleetlearn.report import node_rows
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MESSAGE_OVERHEAD_BYTES = 512  # CompressedUpdate fields around the payload (the robot takes them off its budget)
@@ -28,8 +29,8 @@ def run_curve(config: Config, metric: str) -> dict[str, Any]:
     hub = "fleet" if config.mode == "gossip" else "coordinator"
     with tempfile.TemporaryDirectory() as tmp:
         summary = run_fleet(config, Path(tmp) / "run", say=lambda line: None)
-        rows = read_jsonl(Path(tmp) / "run" / "metrics" / f"{hub}.jsonl")
-        robot_rows = [read_jsonl(path) for path in sorted((Path(tmp) / "run" / "metrics").glob("robot_*.jsonl"))]
+        rows = node_rows(Path(tmp) / "run" / "metrics" / f"{hub}.jsonl")
+        robot_rows = [node_rows(path) for path in sorted((Path(tmp) / "run" / "metrics").glob("robot_*.jsonl"))]
     evals = [r for r in rows if r["event"] == "eval"]
     rounds = [r for r in rows if r["event"] == "round"]
     return {
@@ -44,10 +45,6 @@ def run_curve(config: Config, metric: str) -> dict[str, Any]:
         "loss": [r["loss"] for r in rounds],
         "sparsity": rounds[-1].get("sparsity") if rounds else None,
     }
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
 def sent_by_round(robot_rows: list[list[dict[str, Any]]], round_number: int) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +10,9 @@ import yaml
 
 from fleetlearn.config import Config, config_from_dict, robot_names
 from fleetlearn.fleet.coordinator import Coordinator
-from fleetlearn.fleet.recorder import START_EVENT
 from fleetlearn.fleet.robot import Robot
 from fleetlearn.fleet.runner import make_coordinator, make_robot
+from fleetlearn.report import node_rows
 from fleetlearn.transport import InprocNetwork, LinkModel
 
 
@@ -79,15 +77,4 @@ def write_config(config: Config, path: Path) -> Path:
 
 def read_rows(run_dir: Path, node: str) -> list[dict[str, Any]]:
     """A node's rows since it last started (as the report reads them), while the node still writes."""
-    path = Path(run_dir) / "metrics" / f"{node}.jsonl"
-    if not path.exists():
-        return []
-    rows: list[dict[str, Any]] = []
-    for line in path.read_text().splitlines():
-        with contextlib.suppress(json.JSONDecodeError):  # a line still being written
-            row = json.loads(line)
-            if row.get("event") == START_EVENT:
-                rows.clear()
-            else:
-                rows.append(row)
-    return rows
+    return node_rows(Path(run_dir) / "metrics" / f"{node}.jsonl")

@@ -19,21 +19,27 @@ import matplotlib.pyplot as plt
 
 def load_rows(run_dir: Path) -> list[dict[str, Any]]:
     """Every metrics row of every node since the node last started, in time order."""
-    rows = []
-    for path in sorted((Path(run_dir) / "metrics").glob("*.jsonl")):
-        node_rows = []
-        for line in path.read_text().splitlines():
-            if line.strip():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut short by Ctrl-C
-                if row.get("event") == START_EVENT:
-                    node_rows = []  # what came before belongs to an earlier run
-                else:
-                    node_rows.append(row)
-        rows += node_rows
+    rows = [row for path in sorted((Path(run_dir) / "metrics").glob("*.jsonl")) for row in node_rows(path)]
     return sorted(rows, key=lambda r: r.get("time", 0.0))
+
+
+def node_rows(path: Path) -> list[dict[str, Any]]:
+    """One node's metrics file from its last start on (none if it does not exist yet)."""
+    rows: list[dict[str, Any]] = []
+    if not path.exists():
+        return rows
+    for line in path.read_text().splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by Ctrl-C, or still being written
+        if row.get("event") == START_EVENT:
+            rows.clear()  # what came before belongs to an earlier run
+        else:
+            rows.append(row)
+    return rows
 
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Fleet nodes: robots, coordinator and gossip peers over a transport Bus."""

@@ -25,7 +25,7 @@ def keep_ratio_fitting(budget_bytes: float, d: int, value_type: str = "fp16") ->
 
 
 def run_curve(config: Config, metric: str) -> dict[str, Any]:
-    """Run ``config``; return its evaluation curve (round, metric, cumulative uplink bytes) and totals."""
+    """Run ``config``; return its evaluation curve (round, metric, cumulative bytes, clock) and totals."""
     hub = "fleet" if config.mode == "gossip" else "coordinator"
     with tempfile.TemporaryDirectory() as tmp:
         summary = run_fleet(config, Path(tmp) / "run", say=lambda line: None)
@@ -39,12 +39,22 @@ def run_curve(config: Config, metric: str) -> dict[str, Any]:
         "rounds": [r["round"] for r in evals],
         "metric": [r.get(metric) for r in evals],
         "uplink_bytes": [r["total_bytes_received"] for r in evals],
+        "downlink_bytes": [r.get("total_bytes_sent", 0) for r in evals],
+        # training time on the bus clock (simulated seconds inproc), from the opening of round 1
+        "time_s": [r["time"] - training_start(rounds) for r in evals],
         "sent_bytes": [sent_by_round(robot_rows, r["round"]) for r in evals],
         "final": evals[-1].get(metric) if evals else None,
         "total_uplink_bytes": summary["uplink_bytes"],
+        "total_downlink_bytes": summary["downlink_bytes"],
         "loss": [r["loss"] for r in rounds],
         "sparsity": rounds[-1].get("sparsity") if rounds else None,
     }
+
+
+def training_start(rounds: list[dict[str, Any]]) -> float:
+    """When the first round opened, on the bus clock: the fleet's set-up (joins, snapshots) ends there."""
+    first = rounds[0] if rounds else {}
+    return first.get("time", 0.0) - first.get("round_time_s", 0.0)
 
 
 def sent_by_round(robot_rows: list[list[dict[str, Any]]], round_number: int) -> int:

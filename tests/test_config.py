@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fleetlearn.cli import DEMO_OVERRIDES
-from fleetlearn.config import ConfigError, apply_overrides, config_from_dict, load_config
+from fleetlearn.config import DEFAULT_LOCAL_STEPS, ConfigError, apply_overrides, config_from_dict, load_config
 
 EXPERIMENTS = sorted((Path(__file__).resolve().parents[1] / "config" / "experiments").glob("*.yaml"))
 
@@ -35,6 +35,16 @@ def test_demo_yaml_is_what_fleetlearn_demo_runs() -> None:
     ({"transport": []}, r"^transport: must be a mapping"),
     ({"task": {"kind": "classification", "partition": "scene"}}, r"^task\.partition: classification splits iid"),
     ({"algorithm": {"sign_ties": "zero"}}, r"^algorithm\.sign_ties: must be random or plus"),
+    ({"algorithm": {"update": "gradient"}}, r"^algorithm\.update: gradient mode sends topk gradients"),
+    ({"algorithm": {"name": "signsgd_mv", "update": "delta"}}, r"^algorithm\.update: signsgd_mv votes on gradient"),
+    ({"algorithm": {"name": "dense", "update": "gradient", "local_steps": 2}},
+     r"^algorithm\.local_steps: gradient mode makes one coordinator step"),
+    ({"algorithm": {"local_steps": 0}}, r"^algorithm\.local_steps: must be >= 1, got 0"),
+    ({"algorithm": {"name": "signsgd_mv"}}, r"^optimizer\.name: signsgd_mv steps x - lr \* vote"),
+    ({"algorithm": {"name": "signsgd_fv"}, "optimizer": {"name": "sgd", "momentum": 0.9, "weight_decay": 0}},
+     r"^optimizer\.momentum: signsgd_fv steps x - lr \* vote on the coordinator: set it to 0.0"),
+    ({"mode": "gossip", "algorithm": {"name": "choco", "local_steps": 2}}, r"^algorithm\.local_steps: gossip peers"),
+    ({"link": {"downlink_rate_bps": 0}}, r"^link\.downlink_rate_bps: must be > 0"),
     ({"algorithm": {"quant_norm": "l1"}}, r"^algorithm\.quant_norm: must be l2 or linf"),
     ({"algorithm": {"threshold": -1}}, r"^algorithm\.threshold: must be finite and >= 0"),
     ({"task": {"voc_year": "2013"}}, r"^task\.voc_year: must be one of 2007, 2008"),
@@ -56,6 +66,19 @@ def test_invalid_values_name_the_field(data: dict, message: str) -> None:
 def test_infinity_means_no_cap_where_the_field_says_so() -> None:
     config = config_from_dict(apply_overrides({}, ["link.cap_bps=.inf", "robots.overrides.robot_0.cap_bps=.inf"]))
     assert config.link.cap_bps == config.robots.overrides["robot_0"].cap_bps == float("inf")
+
+
+@pytest.mark.parametrize(("algorithm", "update", "steps"), [
+    ({}, "delta", DEFAULT_LOCAL_STEPS),                          # compressed: robots run the optimiser
+    ({"name": "dense"}, "delta", DEFAULT_LOCAL_STEPS),           # dense compares at the same local steps
+    ({"name": "dense", "update": "gradient"}, "gradient", 1),
+    ({"name": "signsgd_fv"}, "gradient", 1),                     # a vote on gradient signs
+    ({"local_steps": 2}, "delta", 2),
+])
+def test_update_and_local_steps_default_by_algorithm(algorithm: dict, update: str, steps: int) -> None:
+    plain_sgd = {"name": "sgd", "momentum": 0, "weight_decay": 0}  # what a sign vote's step needs
+    resolved = config_from_dict({"algorithm": algorithm, "optimizer": plain_sgd}).algorithm
+    assert (resolved.update, resolved.local_steps, resolved.sends_deltas) == (update, steps, update == "delta")
 
 
 def test_the_kind_alone_picks_its_built_in_dataset() -> None:

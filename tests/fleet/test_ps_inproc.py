@@ -9,19 +9,21 @@ import pytest
 import torch
 from fleet_testing import InprocFleet, assert_in_step, digits_config
 
-from fleetlearn.codec import encode
+from fleetlearn.codec import decode, encode
 from fleetlearn.compress import make_compressor
+from fleetlearn.config import DEFAULT_LOCAL_STEPS
 from fleetlearn.fleet import topics
 from fleetlearn.fleet.build import build_task, partitions
-from fleetlearn.msgs import CompressedUpdate, RobotStatus, RoundAnnouncement
+from fleetlearn.msgs import CompressedUpdate, GlobalStep, RobotStatus, RoundAnnouncement
 
 
 def losses(fleet: InprocFleet) -> list[float]:
     return [r["loss"] for r in fleet.coordinator.recorder.rows if r["event"] == "round"]
 
 
-def test_gradient_fleet_learns_and_stays_bit_identical(tmp_path) -> None:
+def test_compressed_fleet_learns_and_stays_bit_identical(tmp_path) -> None:
     fleet = InprocFleet(digits_config(run={"rounds": 25}), tmp_path)
+    assert fleet.config.algorithm.update == "delta" and fleet.config.algorithm.local_steps == DEFAULT_LOCAL_STEPS
     assert fleet.run()
     assert fleet.coordinator.rounds_done == 25
     assert_in_step(fleet)
@@ -33,16 +35,41 @@ def test_gradient_fleet_learns_and_stays_bit_identical(tmp_path) -> None:
     assert all(r["k"] > 0 for r in rows)
 
 
-def test_model_delta_fleet_sends_deltas_and_learns(tmp_path) -> None:
-    fleet = InprocFleet(digits_config(algorithm={"local_steps": 4, "keep_ratio": 0.1},
-                                      optimizer={"lr": 0.02}, run={"rounds": 10}), tmp_path)
+@pytest.mark.parametrize(("algorithm", "kind"), [
+    ({"name": "topk", "local_steps": 1}, CompressedUpdate.KIND_MODEL_DELTA),  # one step, on the robot's optimiser
+    ({"name": "dense", "update": "gradient"}, CompressedUpdate.KIND_GRADIENT),  # the coordinator's optimiser
+])
+def test_updates_are_the_kind_the_mode_sends_and_the_fleet_learns(tmp_path, algorithm, kind) -> None:
+    fleet = InprocFleet(digits_config(algorithm=algorithm, run={"rounds": 10}), tmp_path)
     kinds = []
     fleet.coordinator.bus.subscribe(topics.update_topic("robot_0"), CompressedUpdate, lambda m: kinds.append(m.kind))
     assert fleet.run()
-    assert set(kinds) == {CompressedUpdate.KIND_MODEL_DELTA}
+    assert set(kinds) == {kind}
     assert_in_step(fleet)
     curve = losses(fleet)
-    assert curve[-1] < curve[0]
+    assert curve[-1] < 0.97 * curve[0], curve
+
+
+def test_the_downlink_carries_exactly_the_average_of_what_robots_sent(tmp_path) -> None:
+    """Delta mode: the coordinator only averages, so the global step is the union of the robots' sparse
+    supports, sent whole (no second sparsification), and every node lands on the same model."""
+    fleet = InprocFleet(digits_config(algorithm={"keep_ratio": 0.02}, run={"rounds": 6}), tmp_path)
+    sent: dict[int, list] = {}
+    for name in fleet.robots:
+        fleet.coordinator.bus.subscribe(topics.update_topic(name), CompressedUpdate,
+                                        lambda m: sent.setdefault(m.round, []).append(m))
+    steps = []
+    fleet.coordinator.bus.subscribe(topics.STEP, GlobalStep, steps.append, topics.STEP_QOS)
+    assert fleet.run()
+    assert len(steps) == 6
+    for step in steps:
+        updates = [decode(bytes(m.payload)).to_dense() for m in sent[step.round]]
+        average = torch.stack(updates).mean(0)
+        applied = decode(bytes(step.payload)).to_dense()
+        assert step.k == int(torch.count_nonzero(average)) <= sum(m.k for m in sent[step.round])
+        # fp16 values: the rounding stays in the coordinator's error feedback and travels later
+        torch.testing.assert_close(applied, average, rtol=2e-3, atol=2e-3 * float(average.abs().max()))
+    assert_in_step(fleet)
 
 
 def test_the_learning_rate_schedule_spans_every_round_of_local_steps() -> None:
@@ -88,7 +115,8 @@ def test_bad_updates_are_rejected_and_training_goes_on(tmp_path) -> None:
         def update(**fields) -> CompressedUpdate:
             payload = fields.pop("payload", good)
             values = dict(robot_id="robot_0", round=current.number, model_version=current.version, codec="topk",
-                          num_params=d, k=10, batch_size=32, loss=1.0, payload=payload, crc32=zlib.crc32(payload))
+                          kind=CompressedUpdate.KIND_MODEL_DELTA, num_params=d, k=10, batch_size=32, loss=1.0,
+                          payload=payload, crc32=zlib.crc32(payload))
             values.update(fields)
             return CompressedUpdate(**values)
 
@@ -101,7 +129,7 @@ def test_bad_updates_are_rejected_and_training_goes_on(tmp_path) -> None:
             "robot_id_mismatch": update(robot_id="robot_1"),
             "non_finite": update(loss=math.nan),  # NaN values in a payload fail decoding: "undecodable"
             "wrong_codec": update(codec="sign"),  # a sign payload would crash a Top-K mean, and vice versa
-            "wrong_kind": update(kind=CompressedUpdate.KIND_MODEL_DELTA),  # a delta stepped as a gradient
+            "wrong_kind": update(kind=CompressedUpdate.KIND_GRADIENT),  # a gradient averaged as a model change
             "bad_batch_size": update(batch_size=0),
         }
         for reason, msg in attacks.items():

@@ -29,9 +29,9 @@ from .transport import TRANSPORTS, make_bus
 
 # The README's main job: K fills each robot's byte budget (1 Mbit/s x 1 s of uplink per round).
 DEMO_OVERRIDES = [
-    "run.name=demo", "run.rounds=600", "run.eval_every=100", "transport.name=dds", "robots.count=3",
-    "robots.batch_size=16", "algorithm.name=topk", "algorithm.error_feedback=true", "algorithm.keep_ratio=1.0",
-    "algorithm.k_controller=fixed", "link.cap_bps=1000000", "link.comm_time_s=1.0",
+    "run.name=demo", "run.rounds=300", "run.eval_every=50", "transport.name=dds", "robots.count=3",
+    "robots.batch_size=16", "algorithm.name=topk", "algorithm.error_feedback=true", "algorithm.keep_ratio=0.01",
+    "algorithm.local_steps=4", "algorithm.k_controller=fixed", "link.cap_bps=1000000", "link.comm_time_s=0.2",
 ]
 
 
@@ -57,8 +57,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     model = config.task.model or "fcos_tiny"
     cap = config.link.cap_bps
     uplink = "uplink not capped" if cap is None or cap == float("inf") else f"uplink capped at {cap / 1e6:g} Mbit/s"
+    a = config.algorithm
     print(f"fleetlearn demo: a coordinator and {config.robots.count} robot processes train {model} "
-          f"over {config.transport.name} (loopback), {config.algorithm.name} with error feedback, "
+          f"over {config.transport.name} (loopback); each robot takes {a.local_steps} optimiser steps a round and "
+          f"sends {a.name} (at most {a.keep_ratio:.0%} of the entries) of its model change with error feedback, "
           f"{uplink} per robot", flush=True)
     print_summary(run_fleet(config, Path(args.run_dir) if args.run_dir else None))
     return 0
@@ -74,7 +76,12 @@ def print_summary(summary: dict) -> None:
         print(f"final mAP@0.5: {final:.3f}" if final is not None else "final mAP@0.5: not evaluated")
     if up:
         print(f"uplink: {up / 1e6:.2f} MB sent in {summary['updates_sent']} updates; dense fp32 would have sent "
-              f"{dense / 1e6:.1f} MB ({dense / up:.1f}x more); downlink {summary['downlink_bytes'] / 1e6:.2f} MB")
+              f"{dense / 1e6:.1f} MB ({dense / up:.1f}x more)")
+        down, dense_down = summary["downlink_bytes"], summary.get("dense_fp32_downlink_bytes", 0)
+        if down and dense_down:
+            print(f"downlink: {down / 1e6:.2f} MB (global steps and snapshots); dense fp32 steps alone "
+                  f"{dense_down / 1e6:.1f} MB; uplink + downlink {(dense + dense_down) / (up + down):.1f}x fewer "
+                  "bytes than dense")
     print(f"run directory: {summary['run_dir']}  (metrics.csv, metrics/*.jsonl, training.png, link.png, model.pt)")
 
 

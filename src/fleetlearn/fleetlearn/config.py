@@ -18,6 +18,10 @@ from typing import Any
 import yaml
 
 PS_ALGORITHMS = ("dense", "topk", "randomk", "threshold", "qsgd", "fp16", "bf16", "signsgd_mv", "signsgd_fv")
+SIGN_ALGORITHMS = ("signsgd_mv", "signsgd_fv")  # vote on gradient signs: always gradient mode
+# Optimiser steps per round on each robot in delta mode, unless set: at equal bytes and compute τ = 4 learnt
+# most (benchmarks/convergence.py, README "Compressed training").
+DEFAULT_LOCAL_STEPS = 4
 GOSSIP_ALGORITHMS = ("choco", "adagossip", "malcom")
 VOC_YEARS = tuple(str(year) for year in range(2007, 2013))
 DATASETS = {"detection": ("synthetic", "voc"), "classification": ("digits", "mnist", "cifar10")}
@@ -147,7 +151,8 @@ class TaskConfig:
 
 @dataclass
 class OptimConfig:
-    """The real torch optimiser of the global model; None takes the model's recipe."""
+    """The real torch optimiser: each robot's (update delta) or the coordinator's (gradient); None takes the
+    model's recipe. Warm-up and cosine count rounds; the schedule spans local_steps optimiser steps a round."""
 
     name: str | None = None       # sgd | adamw
     lr: float | None = None
@@ -179,11 +184,14 @@ class AlgorithmConfig:
     qsgd_levels: int = 16         # quantisers (qsgd, Malcom's dither): levels s
     quant_bucket: int = 512       # quantisers: entries per norm (QSGD's bucket)
     quant_norm: str = "l2"        # Malcom's dither: l2 (sparse levels) | linf (dense levels, low variance)
-    local_steps: int = 1          # 1: gradients; > 1: model deltas (FedAvg-style)
+    # delta: each robot runs its optimiser for local_steps and sends the model change; the coordinator
+    # averages. gradient: robots send one gradient; the coordinator's optimiser steps (dense and signSGD only).
+    update: str | None = None     # None: gradient for signSGD, delta otherwise
+    local_steps: int | None = None  # optimiser steps per round on each robot; None: DEFAULT_LOCAL_STEPS (delta), 1
     weight_by_batch: bool = False  # mean aggregation: weight each update by the samples behind it (its batch)
     server_lr: float = 1.0
     server_momentum: float = 0.0
-    downlink_keep_ratio: float | None = None   # None: the sum of the uplink Ks, capped at 1
+    downlink_keep_ratio: float | None = None   # None: every entry the robots sent (their supports' union)
     signum_momentum: float = 0.0  # signSGD: momentum before the sign (Signum); 0 = plain signSGD
     sign_ties: str = "random"     # signSGD: what a zero entry is sent as: random (a fair coin) | plus (+1)
     vote_warmup_rounds: int = 100  # signSGD-FV: plain majority vote for the first rounds
@@ -192,7 +200,13 @@ class AlgorithmConfig:
     gamma: float = 0.5            # gossip consensus step
     l1: float = 0.0               # Malcom-PSGD ℓ1 weight
 
+    @property
+    def sends_deltas(self) -> bool:
+        """Robots run the optimiser and send model deltas (else gradients for the coordinator's optimiser)."""
+        return self.update == "delta"
+
     def validate(self) -> None:
+        self._resolve_update()
         _check(0 < self.keep_ratio <= 1, "algorithm.keep_ratio", "must be in (0, 1]", self.keep_ratio)
         _check(0 <= self.threshold < math.inf, "algorithm.threshold", "must be finite and >= 0", self.threshold)
         _check(self.scope in ("global", "layer"), "algorithm.scope", "must be global or layer", self.scope)
@@ -203,7 +217,6 @@ class AlgorithmConfig:
         _check(self.qsgd_levels >= 1, "algorithm.qsgd_levels", "must be >= 1", self.qsgd_levels)
         _check(self.quant_bucket >= 1, "algorithm.quant_bucket", "must be >= 1", self.quant_bucket)
         _check(self.quant_norm in ("l2", "linf"), "algorithm.quant_norm", "must be l2 or linf", self.quant_norm)
-        _check(self.local_steps >= 1, "algorithm.local_steps", "must be >= 1", self.local_steps)
         _check(self.server_lr > 0, "algorithm.server_lr", "must be > 0", self.server_lr)
         _check(0 <= self.server_momentum < 1, "algorithm.server_momentum", "must be in [0, 1)",
                self.server_momentum)
@@ -217,11 +230,39 @@ class AlgorithmConfig:
                    self.downlink_keep_ratio)
 
 
+    def _resolve_update(self) -> None:
+        """Fill ``update`` and ``local_steps`` from the algorithm, and refuse a gradient mode that cannot learn.
+
+        A compressed gradient fed to the coordinator's optimiser (AdamW, momentum) learnt a tenth of dense:
+        the step is dense, so the downlink re-sparsifies it through a second error feedback, and stale
+        error-feedback entries become sign-like Adam steps. Robots that run the optimiser themselves and
+        send their compressed model change learn at dense's pace (README "Compressed training").
+        """
+        signs = self.name in SIGN_ALGORITHMS
+        if self.update is None:
+            self.update = "gradient" if signs else "delta"
+        _check(self.update in ("delta", "gradient"), "algorithm.update", "must be delta or gradient", self.update)
+        if self.update == "gradient":
+            _check(self.name == "dense" or signs, "algorithm.update",
+                   f"gradient mode sends {self.name} gradients to the coordinator's optimiser, which learns a tenth "
+                   "of dense under compression (README: Compressed training); dense and signSGD only, use delta",
+                   self.update)
+        else:
+            _check(not signs, "algorithm.update", f"{self.name} votes on gradient signs: must be gradient",
+                   self.update)
+        if self.local_steps is None:
+            self.local_steps = DEFAULT_LOCAL_STEPS if self.update == "delta" else 1
+        _check(self.local_steps >= 1, "algorithm.local_steps", "must be >= 1", self.local_steps)
+        _check(self.update == "delta" or self.local_steps == 1, "algorithm.local_steps",
+               "gradient mode makes one coordinator step per round: must be 1 (or algorithm.update: delta)",
+               self.local_steps)
+
 @dataclass
 class LinkConfig:
     cap_bps: float | None = field(default=1e6, metadata={"inf": "no cap"})  # per-robot uplink cap (None too)
     comm_time_s: float = 1.0      # uplink time granted per round: budget = throughput x comm_time
     rate_bps: float | None = None  # inproc only: simulated link rate (None: unlimited)
+    downlink_rate_bps: float | None = None  # inproc only: the coordinator's simulated broadcast rate (None: unlimited)
     latency_s: float = 0.0        # inproc only: simulated one-way latency
     initial_bps: float = 1e6      # prior before anything was measured, when no cap is set
 
@@ -229,8 +270,9 @@ class LinkConfig:
         if self.cap_bps is not None:
             _check(self.cap_bps > 0, "link.cap_bps", "must be > 0 (or null for no cap)", self.cap_bps)
         _check(self.comm_time_s > 0, "link.comm_time_s", "must be > 0", self.comm_time_s)
-        if self.rate_bps is not None:
-            _check(self.rate_bps > 0, "link.rate_bps", "must be > 0 (or null for unlimited)", self.rate_bps)
+        for name in ("rate_bps", "downlink_rate_bps"):
+            value = getattr(self, name)
+            _check(value is None or value > 0, f"link.{name}", "must be > 0 (or null for unlimited)", value)
         _check(self.latency_s >= 0, "link.latency_s", "must be >= 0", self.latency_s)
         _check(self.initial_bps > 0, "link.initial_bps", "must be > 0", self.initial_bps)
 
@@ -340,10 +382,18 @@ class Config:
         allowed = PS_ALGORITHMS if self.mode == "ps" else GOSSIP_ALGORITHMS
         _check(self.algorithm.name in allowed, "algorithm.name", f"mode {self.mode} runs {', '.join(allowed)}",
                self.algorithm.name)
+        if self.mode == "gossip":
+            _check(self.algorithm.local_steps in (None, 1), "algorithm.local_steps",
+                   "gossip peers take one optimiser step per round: must be 1", self.algorithm.local_steps)
+            _check(self.algorithm.update in (None, "delta"), "algorithm.update",
+                   "gossip peers run their own optimiser and exchange models: must be delta", self.algorithm.update)
+            self.algorithm.local_steps = 1
         for f in dataclasses.fields(self):
             section = getattr(self, f.name)
             if hasattr(section, "validate"):
                 section.validate()
+        if self.algorithm.name in SIGN_ALGORITHMS:
+            self._check_sign_step()
         _check(self.round.min_robots <= self.robots.count, "round.min_robots", "must be <= robots.count",
                self.round.min_robots)
         for name, override in self.robots.overrides.items():
@@ -351,6 +401,18 @@ class Config:
                    f"robots.overrides.{name}.data_root", "is read only with task.partition local",
                    override.data_root)
         return self
+
+    def _check_sign_step(self) -> None:
+        """signSGD's global step is −lr·vote, one bit per entry on the downlink. A stateful or decaying
+        optimiser on the coordinator (the detector's recipe is AdamW) makes that step dense-valued, and the
+        1-bit downlink would re-compress it through a second error feedback: the loss that broke compressed
+        gradients. Signum's momentum lives on the robots (algorithm.signum_momentum)."""
+        o = self.optimizer
+        for name, value, wanted in (("name", o.name, "sgd"), ("momentum", o.momentum, 0.0),
+                                    ("weight_decay", o.weight_decay, 0.0)):
+            _check(value == wanted, f"optimizer.{name}",
+                   f"{self.algorithm.name} steps x - lr * vote on the coordinator: set it to {wanted} "
+                   "(a stateful optimiser makes the 1-bit step lossy)", value)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -140,6 +140,8 @@ def finish_run(run_dir: Path) -> dict[str, Any]:
         # global steps and snapshots, as the coordinator counted them (the progress line's figure)
         "downlink_bytes": max((r.get("total_bytes_sent", 0) for r in rows if r.get("node") == "coordinator"),
                               default=0),
+        "dense_fp32_downlink_bytes": sum(r.get("dense_bytes", 0) for r in rows
+                                         if r.get("node") == "coordinator" and r.get("event") == "round"),
         "updates_sent": len(robot_rounds),
         "plots": [str(p) for p in plots],
     }

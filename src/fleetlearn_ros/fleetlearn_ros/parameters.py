@@ -37,6 +37,7 @@ NOT_PARAMETERS: dict[str, str] = {
     "robots.overrides": "a per-robot block in the parameter file (/robot_1/**) sets that robot's own values",
     "link.rate_bps": "inproc simulation only; real links are measured",
     "link.latency_s": "inproc simulation only; real links are measured",
+    "link.downlink_rate_bps": "inproc simulation only; real links are measured",
     "network": "fleetlearn netsim shapes host network namespaces; in docker, docker/entrypoint.sh shapes the link",
 }
 
@@ -69,7 +70,8 @@ DESCRIPTIONS: dict[str, str] = {
     "task.synthetic.num_val": "synthetic set: validation images",
     "task.synthetic.image_size": "synthetic set: image size, pixels",
     "task.synthetic.seed": "synthetic set: generator seed",
-    "optimizer.name": "optimiser of the global model, sgd or adamw; unset: the model's recipe",
+    "optimizer.name": "sgd or adamw, run by each robot (update delta) or the coordinator (gradient); "
+                      "unset: the model's recipe",
     "optimizer.lr": "learning rate; unset: the model's recipe",
     "optimizer.momentum": "SGD momentum; unset: the model's recipe",
     "optimizer.weight_decay": "weight decay; unset: the model's recipe",
@@ -86,11 +88,13 @@ DESCRIPTIONS: dict[str, str] = {
     "algorithm.qsgd_levels": "quantisation levels s of qsgd and of Malcom-PSGD's dither",
     "algorithm.quant_bucket": "quantisers: entries that share one norm (bucket size)",
     "algorithm.quant_norm": "Malcom-PSGD dither norm: l2 (sparse levels) or linf (dense levels, lower variance)",
-    "algorithm.local_steps": "local optimiser steps per round (1: gradients; more: model deltas)",
+    "algorithm.update": "delta: each robot runs the optimiser and sends its compressed model change; gradient: "
+                        "the coordinator's optimiser (dense and signSGD only); unset: gradient for signSGD, else delta",
+    "algorithm.local_steps": "optimiser steps per round on each robot; unset: 4 with update delta, 1 with gradient",
     "algorithm.weight_by_batch": "mean aggregation: weight each robot's update by its batch size",
     "algorithm.server_lr": "coordinator step size applied to the aggregate",
     "algorithm.server_momentum": "coordinator momentum on the aggregate",
-    "algorithm.downlink_keep_ratio": "keep ratio of the compressed global step; unset: sum of the uplink Ks",
+    "algorithm.downlink_keep_ratio": "keep ratio of the compressed global step; unset: every entry the robots sent",
     "algorithm.vote_warmup_rounds": "signSGD-FV: rounds of plain majority vote before weighting",
     "algorithm.vote_forgetting": "signSGD-FV: forgetting factor of the agreement counters",
     "algorithm.vote_per_coordinate": "signSGD-FV: per-coordinate weights instead of one per robot",

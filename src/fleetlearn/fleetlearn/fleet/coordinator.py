@@ -31,7 +31,7 @@ from . import topics
 from .recorder import Recorder
 from .server import Server, params_crc32
 from .snapshot import snapshot_chunks
-from .uplink import uplink_codec
+from .uplink import dense_message_bytes, uplink_codec
 from .validate import ROBOT_ID, Rejected, decode_payload
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class Coordinator:
         self.fleet = set(robot_names(config.robots.count))
         self.subscribed: set[str] = set()  # a Bus subscription lives on after its robot is dropped
         self.update_codec = uplink_codec(config.algorithm.name)
-        self.update_kind = (CompressedUpdate.KIND_MODEL_DELTA if config.algorithm.local_steps > 1
+        self.update_kind = (CompressedUpdate.KIND_MODEL_DELTA if config.algorithm.sends_deltas
                             else CompressedUpdate.KIND_GRADIENT)
         self.rejected: Counter[str] = Counter()
         self.total_uplink = 0
@@ -88,6 +88,7 @@ class Coordinator:
         self.last_eval: dict[str, Any] = {}
         self.recorder = Recorder(bus, "coordinator", run_dir)
         self._round_timer = None
+        self._dense_step_bytes: int | None = None
         bus.advertise(topics.ROUND, RoundAnnouncement, topics.ROUND_QOS)
         bus.advertise(topics.STEP, GlobalStep, topics.STEP_QOS)
         bus.subscribe(topics.STATUS, RobotStatus, self.on_status)
@@ -258,6 +259,8 @@ class Coordinator:
                           contributors=[c.robot_id for c in contributions], next_round=current.number + 1,
                           next_deadline=Time.from_seconds(now + self.config.round.deadline_s))
         sent = self.bus.publish(topics.STEP, step, qos=topics.STEP_QOS)
+        if self._dense_step_bytes is None:  # the same step sent dense in fp32, from a real encoding
+            self._dense_step_bytes = dense_message_bytes(self.task.params_flat(), sent - len(result.payload))
         for member in self.members.values():  # robots in step apply it; one that misses it resyncs by snapshot
             if member.state == RobotStatus.STATE_ACTIVE and member.model_version == base:
                 member.model_version = self.version
@@ -266,7 +269,8 @@ class Coordinator:
         row = dict(round=current.number, model_version=self.version, participants=len(contributions),
                    loss=float(sum(c.loss for c in contributions) / len(contributions)),
                    k=result.message.k, bytes_sent=sent, bytes_received=current.bytes_received,
-                   total_bytes_sent=self.total_downlink, total_bytes_received=self.total_uplink,
+                   dense_bytes=self._dense_step_bytes, total_bytes_sent=self.total_downlink,
+                   total_bytes_received=self.total_uplink,
                    rejected=sum(self.rejected.values()), round_time_s=now - current.opened_at,
                    step_time_s=time.perf_counter() - started, update_norm=result.update_norm,
                    members=len(self.members))

@@ -1,10 +1,12 @@
 """A robot of parameter-server mode, written against the Bus only.
 
 The robot announces itself, receives a snapshot, then for every round it is
-expected in: computes a gradient (or τ local steps → a model delta) on its own
-images, compresses it to fit the byte budget of its measured link, and publishes
-it. It applies every global step so its model stays on the coordinator's version,
-and resynchronises from a snapshot when it sees a gap.
+expected in: takes τ steps of its own optimiser on its own images and compresses
+the model change (delta mode; or computes one gradient for the coordinator's
+optimiser, gradient mode) to fit the byte budget of its measured link, and publishes
+it. Its optimiser state and error-feedback memory stay on the robot. It applies
+every global step so its model stays on the coordinator's version, and
+resynchronises from a snapshot when it sees a gap.
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ class Robot:
         if self.done or msg.model_version != self.version:
             self._start_pending()
             return
-        if self.config.algorithm.local_steps > 1:
+        if self.config.algorithm.sends_deltas:
             start = self.task.params_flat()
             vector, loss = self.task.local_steps(self.config.algorithm.local_steps)
             self.task.set_params_flat(start)  # the global model moves only by global steps

@@ -167,7 +167,8 @@ def run_inproc(config: Config, run_dir: Path, say: Callable[[str], None] = print
     torch.set_num_threads(config.run.torch_threads)
     network = InprocNetwork()
     gossip = config.mode == "gossip"
-    coordinator = None if gossip else make_coordinator(network.bus("coordinator"), config, run_dir)
+    downlink = LinkModel(rate_bps=config.link.downlink_rate_bps or math.inf)
+    coordinator = None if gossip else make_coordinator(network.bus("coordinator", downlink), config, run_dir)
     parts = partitions(config)  # once for the whole fleet, as is the shared initial model
     initial = build_task(config).params_flat() if gossip and config.gossip.same_init else None
     robots: list[Robot | Peer] = []

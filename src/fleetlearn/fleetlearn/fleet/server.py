@@ -1,14 +1,20 @@
-"""The coordinator's step: aggregate, apply a real optimiser step, compress the downlink.
+"""The coordinator's step: aggregate, step, compress the downlink.
 
-Robots and coordinator must hold bit-identical models. So the coordinator does not
-send gradients for robots to re-apply with their own optimisers; it sends the
-model change Δ it made (compressed, with server-side error feedback), and every
-node, the coordinator included, applies ``x ← x + decoded(Δ)``: one float32 add
-per entry, the same result on every machine.
+Where the optimiser lives decides whether the step stays sparse. In delta mode (every
+compressed method) each robot runs its own optimiser and sends its compressed model
+change; the coordinator only averages (FedAvg, optional server LR and momentum), so the
+global step is the union of the robots' supports and travels whole. In gradient mode
+(dense and signSGD) the coordinator's real torch optimiser steps on the aggregate.
+
+Robots and coordinator must hold bit-identical models. So the coordinator sends the
+model change Δ it made (compressed, with server-side error feedback for what rounding
+or a configured downlink ratio leaves out), and every node, the coordinator included,
+applies ``x ← x + decoded(Δ)``: one float32 add per entry, the same result on every machine.
 """
 
 from __future__ import annotations
 
+import logging
 import zlib
 from dataclasses import dataclass
 
@@ -20,6 +26,8 @@ from ..codec import Compressed, encode
 from ..compress import ErrorFeedback, make_compressor
 from ..config import AlgorithmConfig
 from ..task import Task
+
+log = logging.getLogger(__name__)
 
 # Downlink codec per algorithm: a dense baseline stays dense; sign methods send ±η exactly.
 DOWNLINK_CODEC = {"dense": "none", "signsgd_mv": "scaled_sign", "signsgd_fv": "scaled_sign"}
@@ -54,18 +62,22 @@ class Server:
         self.compressor = make_compressor(self.codec, **downlink)
         self.memory = ErrorFeedback() if self.codec == "topk" else None
         self.momentum: Tensor | None = None
+        if algorithm.server_momentum > 0 and self.codec == "topk" and algorithm.downlink_keep_ratio is None:
+            log.warning("algorithm.server_momentum spreads every step over each entry ever sent: the downlink "
+                        "grows toward dense (its bytes are counted); algorithm.downlink_keep_ratio caps it")
 
-    def downlink_k(self, contributions: list[Contribution]) -> int:
-        """Entries of the downlink: configured ratio, else the sum of the uplink Ks (the union's size)."""
+    def downlink_k(self, delta: Tensor) -> int:
+        """Entries of the downlink: the configured ratio, else the size of the union of the robots' supports
+        (the entries the average moved), so the sparse average travels whole."""
         if self.algorithm.downlink_keep_ratio is not None:
             return max(1, round(self.algorithm.downlink_keep_ratio * self.d))
-        return min(self.d, max(1, sum(c.message.k for c in contributions)))
+        return max(1, int(torch.count_nonzero(delta)))
 
     def step(self, contributions: list[Contribution]) -> StepResult:
         """Aggregate, step, compress Δ; the task's model ends at ``x_old + decoded(Δ)``."""
         x_old = self.task.params_flat()
         aggregated = self.aggregator.aggregate(contributions)
-        if self.algorithm.local_steps > 1:  # FedAvg-style: average deltas, optional server momentum
+        if self.algorithm.sends_deltas:  # FedAvg-style: average deltas, optional server momentum
             if self.algorithm.server_momentum > 0:
                 self.momentum = aggregated if self.momentum is None else \
                     self.momentum.mul_(self.algorithm.server_momentum).add_(aggregated)
@@ -76,7 +88,7 @@ class Server:
             delta = self.task.params_flat() - x_old
         a = self.memory.compensate(delta) if self.memory is not None else delta
         if self.codec == "topk":
-            message = self.compressor.compress(a, k=self.downlink_k(contributions))  # type: ignore[call-arg]
+            message = self.compressor.compress(a, k=self.downlink_k(delta))  # type: ignore[call-arg]
         else:
             message = self.compressor.compress(a)
         if self.memory is not None:

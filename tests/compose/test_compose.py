@@ -27,7 +27,8 @@ from fleetlearn.report import check_run, node_rows
 
 from .compose_testing import REPO, Dockerd, install_tools, skip_reason
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(skip_reason() is not None, reason=skip_reason() or "")]
+SKIP = skip_reason()
+pytestmark = [pytest.mark.slow, pytest.mark.netns, pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
 
 DOCKER = REPO / "docker"
 COMPOSE = ["docker-compose", "-f", str(DOCKER / "compose.yaml"), "-f", str(DOCKER / "compose.ci.yaml")]

@@ -89,3 +89,15 @@ def test_a_ros_run_is_checked_against_the_nodes_own_configs(complete_run: Path, 
     assert report(run_dir, capsys) == (0, [])
     (run_dir / "metrics" / "robot_2.jsonl").unlink()
     assert report(run_dir, capsys)[0] == 1
+
+
+def test_a_gossip_run_needs_every_peer_to_finish_every_round(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    run_dir = tmp_path / "gossip"
+    config = digits_config(mode="gossip", run={"rounds": ROUNDS, "eval_every": 0}, robots={"count": 3},
+                           algorithm={"name": "choco", "keep_ratio": 0.1, "gamma": 0.3},
+                           gossip={"topology": "ring", "round_period_s": 1.0, "deadline_s": 0.5})
+    run_fleet(config, run_dir, say=lambda _: None)
+    assert report(run_dir, capsys) == (0, [])
+    edit_rows(run_dir / "metrics/robot_1.jsonl", with_finish(round=ROUNDS - 1))
+    assert report(run_dir, capsys) == (1, [f"fleetlearn report: incomplete run: robot_1: finished after {ROUNDS - 1} "
+                                           f"of {ROUNDS} rounds"])

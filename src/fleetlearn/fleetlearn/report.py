@@ -175,9 +175,10 @@ def check_run(run_dir: Path) -> list[str]:
             finished[node] = ends[-1]
     rounds = config.run.rounds
     for node in nodes if gossip else ["coordinator"]:
-        end = finished.get(node)
-        if end is not None and (end.get("round") != rounds or end.get("reason", "done") != "done"):
-            why = f" ({end['reason']})" if end.get("reason", "done") != "done" else ""
+        end = finished.get(node, {})
+        reason = end.get("reason", "done")  # robots and peers record no reason
+        if end and (end.get("round") != rounds or reason != "done"):
+            why = "" if reason == "done" else f" ({reason})"
             problems.append(f"{node}: finished after {end.get('round')} of {rounds} rounds{why}")
     final = finished.get("coordinator")
     for node in [] if gossip or final is None else robot_names(config.robots.count):

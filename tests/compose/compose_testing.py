@@ -73,6 +73,12 @@ class Dockerd:
         return {line.split(":")[1].strip().split("@")[0] for line in sh("ip", "-n", self.netns, "-o", "link")
                 .splitlines()}
 
+    def namespace_network_state(self) -> tuple[list[str], str]:
+        """The daemon's iptables rules and chains, and its ip_forward, as they are in its namespace."""
+        saved = sh("ip", "netns", "exec", self.netns, "iptables-save").splitlines()
+        forward = sh("ip", "netns", "exec", self.netns, "cat", "/proc/sys/net/ipv4/ip_forward").strip()
+        return [line.split(" [")[0] for line in saved if line.startswith(("-", ":"))], forward
+
     def stop(self, timeout_s: float = 60.0) -> list[str]:
         """Stop the daemon by its PID (SIGTERM; SIGKILL after ``timeout_s``), end what it left running,
         delete the namespace and the daemon's files. Returns what had to be forced, one line each."""

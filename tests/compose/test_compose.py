@@ -69,6 +69,7 @@ def compose_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                             capture_output=True, text=True, timeout=900)
         result["up"] = (up.returncode, up.stdout[-6000:] + up.stderr[-3000:])
         result["links"] = dockerd.namespace_links()
+        result["namespace"] = dockerd.namespace_network_state()
         result["internal"] = dockerd.docker("network", "inspect", "-f", "{{.Internal}}", "fleetlearn_fleet").stdout
         result["exit_codes"] = {}
         for service in SERVICES:
@@ -132,6 +133,15 @@ def test_dds_stays_on_the_internal_bridge_in_the_test_namespace(compose_run: dic
     assert compose_run["internal"].strip() == "true"
     own = {link for link in compose_run["links"] if link == "lo" or link.startswith(("docker0", "br-", "veth"))}
     assert own == compose_run["links"], "the daemon's namespace holds only its own bridges and veths"
+    assert "docker0" in own and any(link.startswith("br-") for link in own)
+
+
+def test_what_the_daemon_changes_it_changes_in_its_namespace(compose_run: dict[str, Any]) -> None:
+    """docker0 (above), its chains, MASQUERADE, FORWARD DROP and ip_forward=1: there, not on the host."""
+    rules, forward = compose_run["namespace"]
+    assert ":FORWARD DROP" in rules and ":DOCKER-ISOLATION-STAGE-1 -" in rules, rules
+    assert any("-j MASQUERADE" in rule for rule in rules), rules
+    assert forward == "1"
 
 
 def test_the_host_is_left_as_it_was(compose_run: dict[str, Any]) -> None:

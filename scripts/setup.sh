@@ -13,17 +13,6 @@ python=${PYTHON:-python3.11}
 say() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
-apt_install() {
-  local sudo=""
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || die "missing Debian packages ($*) and not root: install them and rerun"
-    sudo="sudo -n"
-  fi
-  say "installing Debian packages: $*"
-  $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
-
 # 1. System tools: a C++ toolchain, CMake and Ninja build fleetlearn_msgs;
 #    iproute2 and iptables serve `fleetlearn netsim`.
 missing=()
@@ -33,11 +22,11 @@ command -v ninja >/dev/null || missing+=(ninja-build)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v iptables >/dev/null || missing+=(iptables)
 command -v "$python" >/dev/null || missing+=(python3.11 python3.11-dev python3.11-venv)
-[ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+[ ${#missing[@]} -eq 0 ] || "$root/scripts/apt_install.sh" "${missing[@]}"
 "$python" -c 'import sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null \
   || die "$python is not CPython 3.11 (the ROS 2 wheels need it); set PYTHON=/path/to/python3.11"
 "$python" -c 'import ensurepip, sysconfig, os; assert os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' 2>/dev/null \
-  || apt_install python3.11-dev python3.11-venv
+  || "$root/scripts/apt_install.sh" python3.11-dev python3.11-venv
 
 stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
@@ -58,7 +47,7 @@ fi
 #    puts the package's libraries on LD_LIBRARY_PATH before the ROS wheels'
 #    bootstrap re-executes the interpreter (it keeps what is already set).
 msgs_stamp=$(stamp_of "$root"/src/fleetlearn_msgs/msg/*.msg "$root/src/fleetlearn_msgs/CMakeLists.txt" \
-  "$root/src/fleetlearn_msgs/package.xml" "$root/scripts/build_msgs.sh" "$root/requirements.txt" <(echo "$venv"))
+  "$root/src/fleetlearn_msgs/package.xml" "$root/scripts/build_msgs.sh" "$root/scripts/colcon_build.sh" "$root/requirements.txt" <(echo "$venv"))
 if [ "$(cat "$root/install/.fleetlearn-msgs" 2>/dev/null)" != "$msgs_stamp" ]; then
   say "building fleetlearn_msgs with colcon"
   rm -rf "$root/build/fleetlearn_msgs" "$root/install/fleetlearn_msgs"

@@ -14,7 +14,11 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
     ],
     python_requires=">=3.10",
-    install_requires=["numpy", "pyyaml"],
+    # What the code imports. requirements.txt pins the versions tested together (torch and torchvision
+    # included: unpinned here, as a ROS install or the Docker image brings its own build); package.xml
+    # names the same as rosdep keys.
+    install_requires=["numpy>=1.26", "pyyaml>=6", "torch", "torchvision", "pillow>=10", "matplotlib>=3.8",
+                      "pycocotools>=2.0.8", "scikit-learn>=1.4", "cyclonedds>=11"],
     zip_safe=False,
     maintainer="fleetlearn developers",
     maintainer_email="fleetlearn@example.org",

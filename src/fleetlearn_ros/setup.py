@@ -22,7 +22,10 @@ setup(
         (f"share/{PACKAGE}/config",
          sorted(glob("config/*.yaml") + glob("config/*.xml") + glob("config/*.perspective"))),
     ],
-    install_requires=["setuptools"],
+    # rclpy and the message packages come from the ROS install (package.xml), not from pip.
+    install_requires=["fleetlearn", "pyyaml>=6", "torch"],
+    # colcon test runs pytest (and so launch_testing's test/) only when it is a test dependency.
+    extras_require={"test": ["pytest"]},
     zip_safe=False,
     maintainer="fleetlearn developers",
     maintainer_email="fleetlearn@example.org",

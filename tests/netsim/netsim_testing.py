@@ -32,15 +32,24 @@ def needs_netns(*tools: str) -> list[pytest.MarkDecorator]:
 
 
 def host_network_state() -> dict[str, set[str]]:
-    """What netsim must leave as it found it: namespaces, the host's links, the host's iptables rules."""
+    """What netsim and the compose test must leave as they found it: namespaces, the host's links, its iptables
+    rules, tables and chains with their policies (IPv4 and IPv6), IP forwarding and bridge netfilter."""
     def lines(*cmd: str) -> list[str]:
         if shutil.which(cmd[0]) is None:
             return []
         return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()
 
-    rules = {line for line in lines("iptables-save") if line.startswith("-")}  # no counters or comments
+    saved = {tool: lines(tool) for tool in ("iptables-save", "ip6tables-save")}
+    rules = {line for line in saved["iptables-save"] if line.startswith("-")}  # no counters or comments
+    chains = {f"{tool}: {line.split(' [')[0]}" for tool, text in saved.items() for line in text
+              if line.startswith(("*", ":"))}  # tables, and chains with their policy (:FORWARD ACCEPT)
     links = {line.split(":")[1].strip().split("@")[0] for line in lines("ip", "-o", "link")}
-    return {"netns": {line.split()[0] for line in lines("ip", "netns", "list")}, "links": links, "iptables": rules}
+    sysctls = {f"{name}={Path('/proc/sys/net', name).read_text().strip()}"
+               for name in ("ipv4/ip_forward", "ipv6/conf/all/forwarding", "bridge/bridge-nf-call-iptables",
+                            "bridge/bridge-nf-call-ip6tables") if Path("/proc/sys/net", name).exists()}
+    return {"netns": {line.split()[0] for line in lines("ip", "netns", "list")}, "links": links, "iptables": rules,
+            "ip6tables": {line for line in saved["ip6tables-save"] if line.startswith("-")},
+            "chains": chains, "sysctls": sysctls}
 
 
 def start_netsim(config: Path, run_dir: Path) -> subprocess.Popen:

@@ -27,19 +27,21 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO / "src" / "fleetlearn_ros"
 
 
-def node_executable(name: str) -> Path:
-    """Where an install put a console script: lib/fleetlearn_ros (colcon, ros2 run) or bin (pip -e)."""
-    for folder in (Path(sys.prefix) / "lib" / "fleetlearn_ros", Path(sys.prefix) / "bin"):
+def node_executable(name: str, prefix: Path | None = None) -> Path:
+    """Where an install put a console script: lib/fleetlearn_ros (colcon, ros2 run) or bin (pip -e) under
+    ``prefix`` (default: this venv)."""
+    prefix = Path(sys.prefix) if prefix is None else prefix
+    for folder in (prefix / "lib" / "fleetlearn_ros", prefix / "bin"):
         if (folder / name).exists():
             return folder / name
-    pytest.fail(f"{name} is not installed: run `pip install -e src/fleetlearn_ros` (or scripts/setup.sh)")
+    pytest.fail(f"{name} is not installed under {prefix}: run scripts/setup.sh (pip install -e src/fleetlearn_ros)")
 
 
-def node_command(plan: NodePlan, params_file: Path, overrides_dir: Path) -> list[str]:
+def node_command(plan: NodePlan, params_file: Path, overrides_dir: Path, prefix: Path | None = None) -> list[str]:
     """The command line launch_ros runs for ``Node(..., parameters=[params_file, plan.parameters])``."""
     overrides = overrides_dir / f"launch_params_{plan.full_name.strip('/').replace('/', '_')}.yaml"
     overrides.write_text(yaml.safe_dump({plan.full_name: {"ros__parameters": plan.parameters}}))
-    return [str(node_executable(plan.executable)), "--ros-args", "-r", f"__node:={plan.name}",
+    return [str(node_executable(plan.executable, prefix)), "--ros-args", "-r", f"__node:={plan.name}",
             "-r", f"__ns:={plan.namespace}", "--params-file", str(params_file), "--params-file", str(overrides)]
 
 
@@ -56,15 +58,18 @@ class Nodes:
         self.procs: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
 
-    def start(self, plans: Sequence[NodePlan], params_file: Path, cwd: Path,
-              extra_args: Sequence[str] = ()) -> dict[str, subprocess.Popen]:
+    def start(self, plans: Sequence[NodePlan], params_file: Path, cwd: Path, extra_args: Sequence[str] = (),
+              prefix: Path | None = None, env: dict[str, str] | None = None) -> dict[str, subprocess.Popen]:
+        """Start the plans' nodes from the install under ``prefix`` (default: this venv) in environment
+        ``env`` (default: this process's)."""
         for plan in plans:
-            env = {**os.environ, **plan.environment, "ROS_DOMAIN_ID": str(self.domain_id), "PYTHONUNBUFFERED": "1"}
+            node_env = {**(os.environ if env is None else env), **plan.environment,
+                        "ROS_DOMAIN_ID": str(self.domain_id), "PYTHONUNBUFFERED": "1"}
             key = plan.full_name.strip("/").replace("/", "_")
             self.logs[key] = cwd / f"{key}.log"
             with self.logs[key].open("w") as log:
-                self.procs[key] = subprocess.Popen([*node_command(plan, params_file, cwd), *extra_args], cwd=cwd,
-                                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+                self.procs[key] = subprocess.Popen([*node_command(plan, params_file, cwd, prefix), *extra_args],
+                                                   cwd=cwd, env=node_env, stdout=log, stderr=subprocess.STDOUT)
         return self.procs
 
     def wait(self, key: str, timeout_s: float) -> int:

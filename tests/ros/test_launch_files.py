@@ -14,14 +14,13 @@ import importlib
 import importlib.util
 import json
 import os
-import runpy
 import sys
 import types
 from pathlib import Path
 from typing import Any
 
 import pytest
-import setuptools
+from install_testing import setup_arguments
 
 from fleetlearn_ros import launch_plan
 from fleetlearn_ros.launch_plan import NodePlan
@@ -216,16 +215,8 @@ def test_ros2_launch_rejects_a_value_outside_the_choices(launch_api) -> None:
         ros2_launch("robot.launch.py", {"mode": "solo"})
 
 
-def setup_arguments(monkeypatch) -> dict[str, Any]:
-    captured: dict[str, Any] = {}
-    monkeypatch.setattr(setuptools, "setup", lambda **kwargs: captured.update(kwargs))
-    monkeypatch.chdir(PACKAGE_DIR)  # colcon and pip run setup.py in the package folder
-    runpy.run_path("setup.py")
-    return captured
-
-
 def test_the_package_installs_its_nodes_launch_files_and_parameter_files(monkeypatch) -> None:
-    setup = setup_arguments(monkeypatch)
+    setup = setup_arguments(PACKAGE_DIR, monkeypatch)
     scripts = dict(line.replace(" ", "").split("=") for line in setup["entry_points"]["console_scripts"])
     assert set(scripts) == set(ROLES)
     for target in scripts.values():

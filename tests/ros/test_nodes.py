@@ -7,8 +7,10 @@ directory (run.output_dir is relative) on the test's own DDS domain, on loopback
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -118,6 +120,59 @@ def test_invalid_parameters_stop_the_node_with_one_line_naming_the_parameter(tmp
         assert nodes.wait(key, 60) == 2, nodes.tail(key)
         errors = [text for text in nodes.logs[key].read_text().splitlines() if "invalid parameter" in text]
         assert errors == [line], nodes.tail(key)
+
+
+def signal_until_exit(procs: list[subprocess.Popen], timeout_s: float = 60.0) -> list[int | None]:
+    """SIGINT and SIGTERM in turn, every 20 ms, to each node until it exits, as launch and docker signal nodes
+    that are already leaving; the exit codes (None: still running after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    for sig in itertools.cycle((signal.SIGINT, signal.SIGTERM)):
+        running = [p for p in procs if p.poll() is None]
+        if not running or time.monotonic() > deadline:
+            return [p.poll() for p in procs]
+        for proc in running:
+            proc.send_signal(sig)
+        time.sleep(0.02)
+    raise AssertionError("unreachable")
+
+
+def test_signals_while_the_nodes_end_leave_their_exit_code_alone(tmp_path, nodes) -> None:
+    """What launch does at the end of a run: the coordinator's exit shuts the launch down, and its SIGINT
+    (SIGTERM after a while) reaches robots that are already tearing down (which takes seconds)."""
+    plans = fleet_plan({"num_robots": "2", "rounds": "3", "run_name": "ending"})
+    procs = nodes.start(plans, SMOKE_PARAMS, tmp_path)
+    run_dir = tmp_path / "runs" / "ending"
+    names = {"coordinator": "coordinator", "robot_0_robot": "robot_0", "robot_1_robot": "robot_1"}
+    finished_at: dict[str, float] = {}
+    signalled: set[str] = set()
+    signals = itertools.cycle((signal.SIGINT, signal.SIGTERM))
+    deadline = time.monotonic() + 150
+    while any(p.poll() is None for p in procs.values()):
+        assert time.monotonic() < deadline, {key: nodes.tail(key) for key in procs}
+        for key, node in names.items():
+            if key not in finished_at and any(r["event"] == "finish" for r in rows(run_dir, node)):
+                finished_at[key] = time.monotonic()
+            # past the half second a node gives its last messages: into its teardown
+            if key in finished_at and time.monotonic() - finished_at[key] > 0.6 and procs[key].poll() is None:
+                procs[key].send_signal(next(signals))
+                signalled.add(key)
+        time.sleep(0.02)
+    assert {key: p.returncode for key, p in procs.items()} == dict.fromkeys(procs, 0), \
+        {key: nodes.tail(key) for key in procs}
+    assert signalled, "every node had ended before a signal reached it: nothing was tested"
+    assert finish_row(run_dir, "coordinator")["reason"] == "done"
+    assert [finish_row(run_dir, robot)["round"] for robot in ("robot_0", "robot_1")] == [3, 3]
+
+
+def test_an_invalid_parameter_exits_2_whatever_signals_arrive_meanwhile(tmp_path, nodes) -> None:
+    robot = fleet_plan({"num_robots": "1", "run_name": "invalid"})[1]
+    proc = nodes.start([robot], SMOKE_PARAMS, tmp_path, ["-p", "algorithm.keep_ratio:=2.0"])["robot_0_robot"]
+    line = "robot_node: invalid parameter algorithm.keep_ratio: must be in (0, 1], got 2.0"
+    deadline = time.monotonic() + 60
+    while line not in nodes.logs["robot_0_robot"].read_text():  # it failed and now ends
+        assert time.monotonic() < deadline and proc.poll() is None, nodes.tail("robot_0_robot")
+        time.sleep(0.005)
+    assert signal_until_exit([proc]) == [2], nodes.tail("robot_0_robot")
 
 
 def test_gossip_peers_run_over_rclpy(tmp_path, nodes, listen) -> None:

@@ -90,6 +90,7 @@ def node_config(plan: NodePlan, cli_args: list[str], domain_id: int) -> Config:
 CASES = {  # parameter file -> the nodes its launch file starts with it
     "fleet_params.yaml": fleet_plan({}),
     "compose_params.yaml": fleet_plan({}),
+    "compose_ci_params.yaml": fleet_plan({}),  # docker/compose.ci.yaml starts the same nodes
     "fleet_smoke_params.yaml": fleet_plan({"num_robots": "2"}) + gossip_plan({"num_robots": "2",
                                                                              "algorithm": "choco"}),
     "gossip_params.yaml": gossip_plan({"num_robots": "4"}),

@@ -7,7 +7,8 @@
     fleetlearn peer CONFIG --name robot_0  one gossip peer (mode: gossip)
     fleetlearn gossip-gamma [CONFIG]       pick CHOCO's γ for the config's graph and compressor by simulation
     fleetlearn netsim CONFIG               a fleet in network namespaces on tc-shaped links (root)
-    fleetlearn report RUN_DIR              merge a run's metrics into metrics.csv, plots and summary.json
+    fleetlearn report RUN_DIR              merge a run's metrics into metrics.csv, plots and summary.json;
+                                           exit 1 unless every node finished and the fleet did every round
     fleetlearn config                      print the default config (every field, documented in config.py)
     fleetlearn ping listen|talk            check that two processes or machines exchange fleetlearn messages
 """
@@ -86,14 +87,18 @@ def print_summary(summary: dict) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Merge a run directory's metrics/*.jsonl (e.g. gathered from several machines) into CSV and plots."""
-    from .report import finish_run
+    """Merge a run directory's metrics/*.jsonl (e.g. gathered from several machines) into CSV and plots;
+    exit 1 unless the run is complete (``report.check_run``): the check after a ros2 launch or compose run."""
+    from .report import check_run, finish_run
 
     run_dir = Path(args.run_dir)
     if not (run_dir / "metrics").is_dir():
         raise FileNotFoundError(f"{run_dir}/metrics does not exist: not a fleetlearn run directory")
     print_summary(finish_run(run_dir))
-    return 0
+    problems = check_run(run_dir)
+    for problem in problems:
+        print(f"fleetlearn report: incomplete run: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def cmd_node(args: argparse.Namespace) -> int:
@@ -177,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
         with_set(node)
         node.set_defaults(func=cmd_node)
 
-    report = sub.add_parser("report", help="write metrics.csv, plots and summary.json of a run directory")
+    report = sub.add_parser("report", help="write metrics.csv, plots and summary.json of a run directory; "
+                                           "exit 1 unless every node finished and the fleet did every round")
     report.add_argument("run_dir")
     report.set_defaults(func=cmd_report)
 

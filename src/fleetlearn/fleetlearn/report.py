@@ -11,6 +11,7 @@ from typing import Any
 
 import matplotlib
 
+from .config import Config, load_config, robot_names
 from .fleet.recorder import START_EVENT
 
 matplotlib.use("Agg")
@@ -147,3 +148,52 @@ def finish_run(run_dir: Path) -> dict[str, Any]:
     }
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def check_run(run_dir: Path) -> list[str]:
+    """Why a run directory does not show a complete run, one line each (empty: it does).
+
+    Complete: every node of the configured fleet recorded its finish since its last start, the
+    coordinator (each peer, in gossip) finished all ``run.rounds`` rounds rather than being stopped,
+    and every robot ended on the coordinator's final model, bit for bit. This is the check after a
+    ``ros2 launch`` or compose run, whose exit code does not say whether its nodes succeeded.
+    """
+    run_dir = Path(run_dir)
+    config = _run_config(run_dir)
+    if config is None:
+        return [f"{run_dir}: no config.yaml or config/*.yaml: the nodes did not start"]
+    gossip = config.mode == "gossip"
+    nodes = robot_names(config.robots.count) if gossip else ["coordinator", *robot_names(config.robots.count)]
+    finished: dict[str, dict[str, Any]] = {}
+    problems = []
+    for node in nodes:
+        path = run_dir / "metrics" / f"{node}.jsonl"
+        ends = [r for r in node_rows(path) if r.get("event") == "finish"]
+        if not path.exists():
+            problems.append(f"{node}: no metrics/{node}.jsonl: it did not start (or its file was not gathered here)")
+        elif not ends:
+            problems.append(f"{node}: no finish recorded since it started: it failed or was killed (see its log)")
+        else:
+            finished[node] = ends[-1]
+    rounds = config.run.rounds
+    for node in nodes if gossip else ["coordinator"]:
+        end = finished.get(node, {})
+        reason = end.get("reason", "done")  # robots and peers record no reason
+        if end and (end.get("round") != rounds or reason != "done"):
+            why = "" if reason == "done" else f" ({reason})"
+            problems.append(f"{node}: finished after {end.get('round')} of {rounds} rounds{why}")
+    final = finished.get("coordinator")
+    for node in [] if gossip or final is None else robot_names(config.robots.count):
+        end = finished.get(node)
+        if end is not None and (end.get("model_version"), end.get("model_crc32")) != \
+                (final["model_version"], final["model_crc32"]):
+            problems.append(f"{node}: ended on model version {end.get('model_version')} (crc {end.get('model_crc32')}),"
+                            f" not the coordinator's final {final['model_version']} (crc {final['model_crc32']})")
+    return problems
+
+
+def _run_config(run_dir: Path) -> Config | None:
+    """config.yaml (fleetlearn run), else the coordinator's or any node's own (ROS nodes write config/<node>.yaml)."""
+    nodes = sorted((run_dir / "config").glob("*.yaml"), key=lambda p: p.stem != "coordinator")
+    path = next((p for p in [run_dir / "config.yaml", *nodes] if p.exists()), None)
+    return None if path is None else load_config(path)

@@ -14,6 +14,7 @@ needed; use one namespace level per robot.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import logging
 import signal
@@ -87,12 +88,13 @@ class FleetNode(Node, ABC):
         """Stop the fleet object cleanly on Ctrl-C or SIGTERM."""
 
     # -- running ----------------------------------------------------------------------
-    def spin_until_done(self) -> None:
-        self.bus.spin(until=lambda: self.fleet.done)
+    def finished(self) -> None:
+        """After the fleet work ended by itself: the last diagnostics, and a moment for the last messages to leave."""
         self.publish_diagnostics()
-        self.bus.spin(timeout_s=0.5)  # let the last messages leave
+        self.bus.spin(timeout_s=0.5)
 
     def stop(self) -> None:
+        """Stop on a signal: the fleet object finishes cleanly (see ``finish_interrupted``)."""
         self.finish_interrupted()
         self.publish_diagnostics()
         self.bus.spin(timeout_s=0.3)
@@ -141,30 +143,78 @@ def declare_parameters(node: Node, role: str) -> dict[str, Any]:
     return values
 
 
+class Signals:
+    """SIGINT and SIGTERM (Ctrl-C, ``docker stop``, launch's shutdown) for a node's whole life.
+
+    While the node starts they interrupt the start (KeyboardInterrupt); once it runs they ask it
+    to stop, which its spin loop checks every 50 ms; once it ends the process ignores them to its
+    very exit, so that its teardown always finishes and the exit code is the node's own (launch
+    signals nodes that are already leaving: killed by it, a node would exit -2).
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.running = False      # the node is built: a signal asks it to stop instead of interrupting
+        self.stop_requested = False
+        for sig in self.SIGNALS:
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.stop_requested = True
+        if not self.running:
+            self.ignore()         # one interruption
+            raise KeyboardInterrupt
+
+    def ignore(self) -> None:
+        """Ignore both signals from now on. SIG_IGN itself, not a Python handler that does nothing: the
+        interpreter resets Python handlers to the default (killing) action while it shuts down."""
+        for sig in self.SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+
+
+def parse_arguments(node_class: type[FleetNode], args: list[str] | None) -> None:
+    """``--help`` prints what the node does and exits 0; any argument outside --ros-args is an error."""
+    from rclpy.utilities import remove_ros_args
+
+    name = f"{node_class.role}_node"
+    parser = argparse.ArgumentParser(
+        prog=name, description=sys.modules[node_class.__module__].__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="ROS arguments go after --ros-args: --params-file FILE, -p name:=value, -r __ns:=/robot_N, ...; "
+               "every run setting is a parameter (ros2 param describe; src/fleetlearn_ros/README.md).")
+    parser.parse_args(remove_ros_args(sys.argv if args is None else args)[1:])
+
+
 def run(node_class: type[FleetNode], args: list[str] | None = None) -> int:
-    """Run one node until its fleet work is done or it is stopped; the process exit code."""
+    """Run one node until its fleet work is done or it is stopped; the process exit code
+    (0, or 2 for invalid parameters), whatever signals arrive while it ends."""
+    parse_arguments(node_class, args)
     logging.basicConfig(level=logging.INFO, format="[%(levelname)s] [%(name)s]: %(message)s")
+    signals = Signals()
     use_ros_defaults()  # before the first participant
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # docker stop, launch's escalation: as Ctrl-C
     node: FleetNode | None = None
+    error: Exception | None = None
     try:
-        node = node_class()
-        node.spin_until_done()
-    except ConfigError as exc:
-        print(f"{node_class.role}_node: invalid parameter {exc}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as exc:  # data that the parameters point at is missing
-        print(f"{node_class.role}_node: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # one Ctrl-C is enough: finish in peace
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if node is not None:
+        try:
+            node = node_class()
+            signals.running = True
+            node.bus.spin(until=lambda: node.fleet.done or signals.stop_requested)
+        except (ConfigError, FileNotFoundError) as exc:  # FileNotFoundError: data the parameters name
+            error = exc
+    except KeyboardInterrupt:  # a signal while starting (or while the start failed): nothing to finish
+        pass
+    signals.ignore()
+    if error is not None:
+        what = "invalid parameter " if isinstance(error, ConfigError) else ""
+        print(f"{node_class.role}_node: {what}{error}", file=sys.stderr, flush=True)
+    if node is not None:
+        if node.fleet.done:
+            node.finished()
+        else:
             node.stop()
-    finally:
-        if node is not None:
-            node.bus.close()
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+        node.bus.close()
+        node.destroy_node()
+    rclpy.try_shutdown()
+    return 0 if error is None else 2

@@ -1,11 +1,13 @@
 """Netsim benchmark: wall-clock time and uplink bytes to a target accuracy on heterogeneous shaped links.
 
-Every run is a real ``fleetlearn netsim`` fleet (needs root): four robots on links of
+Every run is a real ``fleetlearn netsim`` fleet (needs root) on the compressed-training recipe
+(each robot takes 4 optimiser steps a round and sends its compressed model change with error
+feedback; README "Compressed training"): four robots on links of
 1, 2, 5 and 10 Mbit/s (tc tbf), one link dropping at round 10 (``--drop fast``: the 10 Mbit/s
 one to 1 Mbit/s; ``--drop slowest``: the 1 Mbit/s one to 0.25 Mbit/s; ``none``); one round
 deadline for every method. Methods, paired by seed (same data split and initial model):
 
-- ``dense``: fp32 gradients, whatever the link;
+- ``dense``: fp32 model changes, whatever the link;
 - ``topk_fixed_slowest``: a fixed K whose update fits the slowest link (as the run starts) in ``comm_time_s``;
 - ``topk_fixed_average``: a fixed K sized for the average link (slow robots miss the deadline);
 - ``topk_fixed_hindsight``: sized for the slowest rate of the whole run, drop included (a K chosen
@@ -93,7 +95,7 @@ def base_config(task: dict[str, Any], seed: int, rounds: int, drop: dict[str, An
 def method_sections(method: str, d: int, task: dict[str, Any], drop: dict[str, Any] | None) -> dict[str, Any]:
     comm = task["comm_time_s"]
     if method == "dense":
-        return {"algorithm": {"name": "dense", "error_feedback": False}, "link": {"comm_time_s": NO_BUDGET_S}}
+        return {"algorithm": {"name": "dense"}, "link": {"comm_time_s": NO_BUDGET_S}}
     if method == "topk_adaptive":
         return {"algorithm": {"name": "topk", "keep_ratio": 1.0, "value_dtype": "fp16"},
                 "link": {"cap_bps": None, "comm_time_s": comm}}

@@ -115,3 +115,14 @@ def test_ctrl_c_stops_every_process_and_keeps_results(tmp_path, domain_id) -> No
     assert finish_row(run_dir, "coordinator")["reason"] == "interrupted"
     leftover = subprocess.run(["pgrep", "-f", str(run_dir)], capture_output=True, text=True).stdout.split()
     assert not leftover, "node processes outlived the run"
+
+
+def test_a_coordinator_that_no_robot_joins_gives_up_with_a_non_zero_exit(tmp_path, domain_id) -> None:
+    config = digits_config(transport={"name": "dds", "domain_id": domain_id},
+                           round={"start_wait_s": 0.5, "start_timeout_s": 2.0})
+    path = write_config(config, tmp_path / "config.yaml")
+    proc = subprocess.run(node_cmd("coordinator", path, tmp_path / "run"), env=os.environ.copy(), timeout=120,
+                          capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert "no robot joined" in proc.stderr
+    assert finish_row(tmp_path / "run", "coordinator")["reason"] == "no robots"

@@ -30,7 +30,7 @@ from .transport import TRANSPORTS, make_bus
 
 # The README's main job: K fills each robot's byte budget (1 Mbit/s x 1 s of uplink per round).
 DEMO_OVERRIDES = [
-    "run.name=demo", "run.rounds=300", "run.eval_every=50", "transport.name=dds", "robots.count=3",
+    "run.name=demo", "run.rounds=160", "run.eval_every=40", "transport.name=dds", "robots.count=3",
     "robots.batch_size=16", "algorithm.name=topk", "algorithm.error_feedback=true", "algorithm.keep_ratio=0.01",
     "algorithm.local_steps=4", "algorithm.k_controller=fixed", "link.cap_bps=1000000", "link.comm_time_s=0.2",
 ]

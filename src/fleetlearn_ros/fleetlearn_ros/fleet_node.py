@@ -35,6 +35,7 @@ from rclpy.parameter import Parameter
 from rclpy.signals import SignalHandlerOptions
 
 from fleetlearn.config import ConfigError, robot_names
+from fleetlearn.fleet.coordinator import Coordinator
 from fleetlearn.transport.ros import RosBus, use_ros_defaults
 
 from .diagnostics import Watch, messages
@@ -217,4 +218,8 @@ def run(node_class: type[FleetNode], args: list[str] | None = None) -> int:
         node.bus.close()
         node.destroy_node()
     rclpy.try_shutdown()
-    return 0 if error is None else 2
+    if error is not None:
+        return 2
+    fleet = node.fleet if node is not None else None
+    gave_up = isinstance(fleet, Coordinator) and fleet.finish_reason not in ("done", "interrupted")
+    return 1 if gave_up else 0  # the coordinator gave up (no robot joined): launch and compose should see it

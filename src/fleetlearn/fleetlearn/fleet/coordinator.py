@@ -84,6 +84,7 @@ class Coordinator:
         self.total_uplink = 0
         self.total_downlink = 0
         self.done = False
+        self.finish_reason: str | None = None  # "done" when every round ran; the process exits non-zero otherwise
         self.started_at = bus.now()
         self.last_eval: dict[str, Any] = {}
         self.recorder = Recorder(bus, "coordinator", run_dir)
@@ -311,6 +312,7 @@ class Coordinator:
                              model_crc32=params_crc32(self.task.params_flat()),
                              rejected=sum(self.rejected.values()), rejected_by_reason=dict(self.rejected))
         self.recorder.close()
+        self.finish_reason = reason
         self.done = True
 
     def _reject(self, reason: str, detail: str) -> None:

@@ -200,6 +200,8 @@ def run_node(config: Config, role: str, run_dir: Path | None, robot_id: str | No
             node = (make_peer if role == "peer" else make_robot)(bus, config, name, run_dir)
         bus.spin(until=lambda: node.done)
         bus.spin(timeout_s=0.5)  # let the last messages leave
+        if isinstance(node, Coordinator) and node.finish_reason != "done":
+            return 1  # e.g. no robot joined: say so to whoever started this process
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # one Ctrl-C is enough: finish in peace
         log.info("%s: interrupted; stopping", name)

@@ -38,7 +38,8 @@ import multiprocessing
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -46,7 +47,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
-from fleet_bench import first_reaching, make_config, paired, run_curve, save, save_figure
+from fleet_bench import RESULTS, first_reaching, make_config, paired, run_curve, save, save_figure
 
 from fleetlearn.config import DEFAULT_LOCAL_STEPS
 from fleetlearn.fleet.build import build_task, evaluation_ids, partitions
@@ -58,6 +59,7 @@ TAU_KEEPS = {1: 0.0025, 2: 0.005, 4: 0.01}  # equal entries over equal optimiser
 UPLINK_BPS, DOWNLINK_BPS = 1e6, 10e6  # collaboration: a thin robot radio, a base station's broadcast
 TARGET_MAP50 = 0.5
 VAL_IMAGES = 200
+RUNS_FILE = RESULTS / "convergence_runs.jsonl"  # every finished run, as it ends
 
 Job = tuple[str, str, str, int]  # part, group, method, seed
 
@@ -295,6 +297,19 @@ def plot(curves: dict[str, dict]) -> None:
     save_figure(fig, "convergence")
 
 
+def finished_runs(path: Path) -> dict[str, Any]:
+    """Runs an earlier invocation finished (``--resume``), by their config key; a line cut short is skipped."""
+    done = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            done[row["key"]] = row["result"]
+    return done
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", default="ratios,tau,collaboration")
@@ -304,6 +319,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (one process and torch thread each)")
     parser.add_argument("--quick", action="store_true", help="seed 0, 8 rounds: checks the script, not the goals")
     parser.add_argument("--no-assert", action="store_true", help="report the goals, exit 0 even if one is missed")
+    parser.add_argument("--resume", action="store_true",
+                        help=f"reuse the runs an interrupted invocation kept in results/{RUNS_FILE.name} (same code)")
     args = parser.parse_args()
     seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
     horizons = [8] if args.quick else [int(r) for r in args.rounds.split(",")]
@@ -317,8 +334,10 @@ def main() -> int:
         jobs.update(ratio_jobs(seeds, horizons, val_images))
     if "tau" in parts:
         jobs.update(tau_jobs(seeds, horizons, val_images))
+    done = finished_runs(RUNS_FILE) if args.resume else {}
     if "collaboration" in parts:
-        step_s = {"batch16": step_seconds(BATCH), "batch48": step_seconds(BATCH * ROBOTS)}
+        step_s = done.get("step_seconds") or {"batch16": step_seconds(BATCH), "batch48": step_seconds(BATCH * ROBOTS)}
+        done["step_seconds"] = step_s
         jobs.update(collaboration_jobs(seeds, horizons, val_images, step_s["batch16"]))
     # one run per distinct config (the tau part shares the recipe's runs), the goals' runs first
     kinds = {job: job[1] if job[1] in ("alone", "pooled") else "fleet" for job in jobs}
@@ -328,8 +347,19 @@ def main() -> int:
     order = sorted(jobs, key=lambda j: (parts_order[j[0]], not j[1].startswith(recipe), j[2] not in GOAL_METHODS,
                                         *j[1:]))
     distinct = list(dict.fromkeys(keys[j] for j in order))
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        done = dict(zip(distinct, pool.map(run_config, [tuple(json.loads(k)) for k in distinct]), strict=True))
+    RUNS_FILE.parent.mkdir(exist_ok=True)
+    with RUNS_FILE.open("a" if args.resume else "w") as runs_file, \
+            ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        if step_s:  # the fleet's simulated compute time is part of its runs' keys
+            runs_file.write(json.dumps({"key": "step_seconds", "result": step_s}) + "\n")
+        todo = [key for key in distinct if key not in done]
+        print(f"{len(distinct)} distinct runs, {len(distinct) - len(todo)} already in {RUNS_FILE.name}",
+              file=sys.stderr, flush=True)
+        futures = {pool.submit(run_config, tuple(json.loads(key))): key for key in todo}
+        for future in as_completed(futures):  # each run is kept as soon as it ends: --resume continues
+            done[futures[future]] = future.result()
+            runs_file.write(json.dumps({"key": futures[future], "result": done[futures[future]]}) + "\n")
+            runs_file.flush()
     curves: dict[str, dict[str, dict[str, list]]] = {}
     for (part, group, method, seed), key in keys.items():
         runs = curves.setdefault(part, {}).setdefault(group, {}).setdefault(method, [None] * len(seeds))

@@ -17,14 +17,15 @@ from typing import Any
 
 from ..config import Config, robot_names
 from ..fleet.build import partitions
-from ..fleet.runner import prepare_run_dir
+from ..fleet.progress import Progress
+from ..metrics_files import metrics_path
 from ..report import finish_run
+from ..run import prepare_run_dir
 from .figures import write_netsim_figures
 from .host import NetsimError, check_host, signals_held
 from .linklog import LinkLog
 from .nodes import NodeProcess, node_env, start_node, stop_nodes
 from .plan import COORDINATOR, Link, Schedule, apply_change, plan_network
-from .progress import NetsimProgress
 from .tail import JsonlTail
 from .topology import Topology
 
@@ -82,10 +83,10 @@ def _run_nodes(config: Config, run_dir: Path, topology: Topology, log: LinkLog, 
     for node in plan.addresses:
         nodes.append(start_node(node, topology.namespace(node), config_path, run_dir, env))
     links: dict[str, Link] = dict(plan.links)
-    progress = NetsimProgress(config.run.rounds, links, say)
+    progress = Progress(config.run.rounds, say, shaped_bps=lambda robot: links[robot].rate_bps)
     schedule = Schedule(config.network.schedule)
-    coordinator = JsonlTail(run_dir / "metrics" / f"{COORDINATOR}.jsonl")
-    robots = [JsonlTail(run_dir / "metrics" / f"{name}.jsonl") for name in robot_names(config.robots.count)]
+    coordinator = JsonlTail(metrics_path(run_dir, COORDINATOR))
+    robots = [JsonlTail(metrics_path(run_dir, name)) for name in robot_names(config.robots.count)]
     started = time.monotonic()
     rounds_done = 0
 
@@ -97,7 +98,7 @@ def _run_nodes(config: Config, run_dir: Path, topology: Topology, log: LinkLog, 
         for row in coordinator.read():
             if row.get("event") == "round":
                 rounds_done = max(rounds_done, row["round"])
-            progress.on_coordinator(row)
+            progress.on_hub(row)
         for index, change in schedule.due(rounds_done, time.monotonic() - started):
             links[change.robot] = apply_change(links[change.robot], change)
             topology.shape(change.robot, links[change.robot])

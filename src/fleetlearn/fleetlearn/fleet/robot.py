@@ -100,7 +100,7 @@ class Robot:
         self.bus.publish(topics.STATUS, RobotStatus(
             header=self._header(), robot_id=self.robot_id, state=self.state, model_version=self.version,
             round=self.last_round, batch_size=self.batch_size,
-            num_samples=getattr(self.task, "num_items", 0)), on_delivered=self.link.observe if quiet else None)
+            num_samples=self.task.num_items), on_delivered=self.link.observe if quiet else None)
 
     def request_snapshot(self, reason: str) -> None:
         log.info("%s: asking for a snapshot (%s)", self.robot_id, reason)

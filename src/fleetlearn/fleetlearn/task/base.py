@@ -13,7 +13,7 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,9 +34,24 @@ class ParamSlice:
 
 
 class Task(ABC):
-    """A learning problem as the fleet sees it."""
+    """A learning problem as the fleet sees it: all that fleet code reads from a task is declared here."""
 
     num_params: int
+
+    @property
+    @abstractmethod
+    def num_items(self) -> int:
+        """Training items this task holds (0: a coordinator's task, which only evaluates); robots report it."""
+
+    @property
+    @abstractmethod
+    def batch_size(self) -> int:
+        """Items in each training batch: the configured size, at most ``num_items`` (0 without items)."""
+
+    @property
+    @abstractmethod
+    def lr(self) -> float:
+        """The optimiser's learning rate now (a gossip rule scales its step by it)."""
 
     @abstractmethod
     def params_flat(self) -> Tensor:
@@ -156,6 +171,14 @@ class TorchTask(Task):
         """Scalar training loss on the given items (model already in train mode)."""
 
     @property
+    def num_items(self) -> int:
+        return 0 if self.batches is None else self.batches.num_items
+
+    @property
+    def batch_size(self) -> int:
+        return 0 if self.batches is None else self.batches.batch_size
+
+    @property
     def lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
@@ -217,18 +240,6 @@ def _layout(named: Sequence[tuple[str, nn.Parameter]]) -> list[ParamSlice]:
         slices.append(ParamSlice(name, offset, offset + p.numel(), tuple(p.shape), p.ndim <= 1))
         offset += p.numel()
     return slices
-
-
-ConfigT = TypeVar("ConfigT")
-
-
-def config_from_dict(cls: type[ConfigT], values: Mapping[str, Any]) -> ConfigT:
-    """Build a config dataclass, rejecting unknown keys by name (typos should not pass silently)."""
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} key(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return cls(**values)
 
 
 def resolve_optimizer(recipe: OptimizerSettings, config: Any) -> OptimizerSettings:

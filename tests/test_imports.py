@@ -15,8 +15,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "fleetlearn" / "fleetlea
 # Lowest first. A module may import modules of its own layer or of lower ones, never of a higher one.
 # Names are packages or modules under fleetlearn; the longest name that covers a module places it.
 LAYERS: list[set[str]] = [
-    {"", "codec", "msgs", "transport", "task", "metrics_files"},  # import no other fleetlearn package
-    {"compress", "link", "config"},  # compress codes with codec; link measures transport; config checks task models
+    {"", "codec", "msgs", "transport", "metrics_files"},  # import no other fleetlearn package
+    {"compress", "link"},  # compressors write codec messages; link measures transfers on the transport
+    {"task"},  # models behind flat vectors laid out as compress lays them
+    {"config"},  # checks model names against task's
     {"aggregate"},  # aggregators and gossip rules on compressed messages, gossip graphs from config
     {"fleet"},  # nodes, their factories, progress, the in-process runner, the process supervisor
     {"report", "ping"},  # a run's metrics as a person reads them; the link check

@@ -33,7 +33,7 @@ from . import topics
 from .build import robot_seed
 from .recorder import Recorder
 from .server import params_crc32
-from .uplink import dense_message_bytes, model_layout
+from .uplink import dense_message_bytes
 from .validate import ROBOT_ID, Rejected, decode_payload
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class Peer:
         self.next_apply = dict.fromkeys(self.tracked, 1)          # next residual round to add, per neighbour
         self.pending: dict[str, dict[int, Compressed]] = defaultdict(dict)
         self.last_heard = dict.fromkeys(self.tracked, 0)          # last round heard from each neighbour
-        self.compressor = residual_compressor(config, robot_seed(config, robot_id), model_layout(task))
+        self.compressor = residual_compressor(config, robot_seed(config, robot_id), task.layout)
         self.dense = make_compressor("none")
         self.rule = make_rule(config.algorithm.name, config.algorithm.gamma, config.algorithm.l1,
                               task.l1_mask() if config.algorithm.name == "malcom" else None)

@@ -6,7 +6,7 @@ image_ids=[...], seed=3))``; no data root means the built-in synthetic VOC set.
 
 from __future__ import annotations
 
-from .base import ParamSlice, Task, TorchTask, TrainConfig
+from .base import Task, TorchTask, TrainConfig
 from .classification import ClassificationConfig, ClassificationTask, load_split
 from .detection import DetectionConfig, DetectionTask, default_data_root
 from .evaluate import coco_map, evaluate_detections, voc07_ap, voc07_class_ap
@@ -31,7 +31,6 @@ __all__ = [
     "DetectionConfig",
     "DetectionTask",
     "OptimizerSettings",
-    "ParamSlice",
     "Task",
     "TorchTask",
     "TrainConfig",

@@ -29,7 +29,7 @@ from typing import Any
 import torch
 import torchvision
 
-from fleetlearn.task import DetectionTask, default_data_root, ensure_synthetic_voc, make_task, model_names
+from fleetlearn.task import DetectionConfig, DetectionTask, default_data_root, ensure_synthetic_voc, model_names
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEMO_MODEL = "fcos_tiny"
@@ -50,7 +50,7 @@ def step_seconds(task: DetectionTask, warmup: int, timed: int) -> list[float]:
 def step_times(data_root: Path, models: list[str], batch_size: int, timed: int) -> list[dict[str, Any]]:
     rows = []
     for name in models:
-        task = make_task({"model": name, "data_root": str(data_root), "batch_size": batch_size, "seed": 0})
+        task = DetectionTask(DetectionConfig(model=name, data_root=str(data_root), batch_size=batch_size, seed=0))
         seconds = statistics.median(step_seconds(task, warmup=2, timed=timed))  # robust to load spikes
         row = {
             "model": name,
@@ -67,12 +67,12 @@ def step_times(data_root: Path, models: list[str], batch_size: int, timed: int) 
 
 def time_to_map(data_root: Path, budget_s: float, checkpoints: list[float], batch_size: int) -> dict[str, Any]:
     """Train one robot on the whole train split for ``budget_s`` seconds of training time."""
-    config = {"model": DEMO_MODEL, "data_root": str(data_root), "batch_size": batch_size, "seed": 0}
+    config = DetectionConfig(model=DEMO_MODEL, data_root=str(data_root), batch_size=batch_size, seed=0)
     # the fastest calibration step plans the cosine: under load the run falls short of the
     # plan (LR not fully annealed) instead of overshooting it (LR at zero, training stalled)
-    calibration = min(step_seconds(make_task(config), warmup=5, timed=10))
+    calibration = min(step_seconds(DetectionTask(config), warmup=5, timed=10))
     planned_steps = int(budget_s / calibration)
-    task = make_task({**config, "total_steps": planned_steps})
+    task = DetectionTask(dataclasses.replace(config, total_steps=planned_steps))
     curve, trained_s, steps, losses = [], 0.0, 0, []
     pending = [*sorted(c for c in checkpoints if c < budget_s), budget_s]
     while pending:

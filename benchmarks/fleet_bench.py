@@ -11,8 +11,8 @@ from typing import Any
 
 from fleetlearn.codec import max_sparse_k
 from fleetlearn.config import Config, config_from_dict
-from fleetlearn.fleet.runner import run_fleet
-from fleetlearn.report import node_rows
+from fleetlearn.metrics_files import node_rows
+from fleetlearn.run import run_fleet
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MESSAGE_OVERHEAD_BYTES = 512  # CompressedUpdate fields around the payload (the robot takes them off its budget)

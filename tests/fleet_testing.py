@@ -10,9 +10,9 @@ import yaml
 
 from fleetlearn.config import Config, config_from_dict, robot_names
 from fleetlearn.fleet.coordinator import Coordinator
+from fleetlearn.fleet.nodes import make_coordinator, make_robot
 from fleetlearn.fleet.robot import Robot
-from fleetlearn.fleet.runner import make_coordinator, make_robot
-from fleetlearn.report import node_rows
+from fleetlearn.metrics_files import node_rows
 from fleetlearn.transport import InprocNetwork, LinkModel
 
 

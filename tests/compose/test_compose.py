@@ -23,7 +23,8 @@ import pytest
 import yaml
 from netsim.netsim_testing import host_network_state
 
-from fleetlearn.report import check_run, node_rows
+from fleetlearn.metrics_files import node_rows
+from fleetlearn.report import check_run
 
 from .compose_testing import REPO, Dockerd, install_tools, skip_reason
 

@@ -72,6 +72,17 @@ def test_the_downlink_carries_exactly_the_average_of_what_robots_sent(tmp_path) 
     assert_in_step(fleet)
 
 
+def test_the_coordinator_hears_how_many_samples_each_robot_trains_on() -> None:
+    fleet = InprocFleet(digits_config(robots={"count": 4}, run={"rounds": 2}))
+    heard: dict[str, set[int]] = {}
+    fleet.coordinator.bus.subscribe(topics.STATUS, RobotStatus, lambda m: heard.setdefault(m.robot_id, set()).add(
+        m.num_samples) if m.state != RobotStatus.STATE_LEAVING else None)
+    assert fleet.run()
+    shares = {name: len(items) for name, items in partitions(fleet.config).items()}
+    assert sorted(set(shares.values())) == [336, 337]  # 1,347 digits dealt to 4 robots
+    assert heard == {name: {count} for name, count in shares.items()}
+
+
 def test_the_learning_rate_schedule_spans_every_round_of_local_steps() -> None:
     config = digits_config(algorithm={"local_steps": 3}, run={"rounds": 10}, optimizer={"warmup_rounds": 2})
     task = build_task(config, "robot_0", partitions(config)["robot_0"])

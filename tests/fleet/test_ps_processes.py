@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fleet_testing import digits_config, read_rows, write_config
 
-from fleetlearn.fleet.runner import run_fleet
+from fleetlearn.run import run_fleet
 
 
 def node_cmd(role: str, config: Path, run_dir: Path, name: str | None = None) -> list[str]:

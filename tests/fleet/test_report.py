@@ -15,7 +15,7 @@ import pytest
 from fleet_testing import digits_config
 
 from fleetlearn.cli import main
-from fleetlearn.fleet.runner import run_fleet
+from fleetlearn.run import run_fleet
 
 ROUNDS = 3
 

@@ -15,8 +15,8 @@ from fleetlearn.aggregate.topology import ring
 from fleetlearn.codec import decode, encode
 from fleetlearn.config import robot_names
 from fleetlearn.fleet import topics
+from fleetlearn.fleet.nodes import make_peer
 from fleetlearn.fleet.peer import residual_compressor
-from fleetlearn.fleet.runner import make_peer
 from fleetlearn.msgs import CompressedUpdate
 from fleetlearn.transport import InprocNetwork
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fleet_testing import digits_config, read_rows
 
-from fleetlearn.fleet.runner import run_fleet
+from fleetlearn.run import run_fleet
 
 
 def test_choco_peers_over_dds_processes_train_and_agree(tmp_path, domain_id) -> None:

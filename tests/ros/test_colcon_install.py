@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from install_testing import PYTHON_PACKAGES, REPO, SRC, modules, venv_without_fleetlearn
 
-from fleetlearn.report import node_rows
+from fleetlearn.metrics_files import node_rows
 from fleetlearn_ros.launch_plan import fleet_plan, gossip_plan
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]

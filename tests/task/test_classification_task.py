@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 
-from fleetlearn.task import ClassificationTask, make_task
+from fleetlearn.task import ClassificationConfig, ClassificationTask
 from fleetlearn.task.partition import partition_dirichlet
 
 
-def digits_task(**overrides: object) -> ClassificationTask:
-    task = make_task({"task": "classification", "dataset": "digits", "batch_size": 32, "seed": 0, **overrides})
-    assert isinstance(task, ClassificationTask)
-    return task
+def digits_task(**overrides: Any) -> ClassificationTask:
+    return ClassificationTask(ClassificationConfig(**{"dataset": "digits", "batch_size": 32, "seed": 0, **overrides}))
 
 
 def test_digits_cnn_learns() -> None:

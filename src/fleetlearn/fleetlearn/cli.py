@@ -43,7 +43,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .fleet.runner import run_fleet
+    from .report import print_summary
+    from .run import run_fleet
 
     config = _config(args)
     summary = run_fleet(config, Path(args.run_dir) if args.run_dir else None)
@@ -52,7 +53,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .fleet.runner import run_fleet
+    from .report import print_summary
+    from .run import run_fleet
 
     config = config_from_dict(apply_overrides({}, DEMO_OVERRIDES + list(args.set)))
     model = config.task.model or "fcos_tiny"
@@ -67,29 +69,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_summary(summary: dict) -> None:
-    up, dense = summary["uplink_bytes"], summary["dense_fp32_uplink_bytes"]
-    final = summary["final_map50"]
-    print()
-    if summary.get("final_accuracy") is not None:
-        print(f"final accuracy: {summary['final_accuracy']:.3f}")
-    else:
-        print(f"final mAP@0.5: {final:.3f}" if final is not None else "final mAP@0.5: not evaluated")
-    if up:
-        print(f"uplink: {up / 1e6:.2f} MB sent in {summary['updates_sent']} updates; dense fp32 would have sent "
-              f"{dense / 1e6:.1f} MB ({dense / up:.1f}x more)")
-        down, dense_down = summary["downlink_bytes"], summary.get("dense_fp32_downlink_bytes", 0)
-        if down and dense_down:
-            print(f"downlink: {down / 1e6:.2f} MB (global steps and snapshots); dense fp32 steps alone "
-                  f"{dense_down / 1e6:.1f} MB; uplink + downlink {(dense + dense_down) / (up + down):.1f}x fewer "
-                  "bytes than dense")
-    print(f"run directory: {summary['run_dir']}  (metrics.csv, metrics/*.jsonl, training.png, link.png, model.pt)")
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     """Merge a run directory's metrics/*.jsonl (e.g. gathered from several machines) into CSV and plots;
     exit 1 unless the run is complete (``report.check_run``): the check after a ros2 launch or compose run."""
-    from .report import check_run, finish_run
+    from .report import check_run, finish_run, print_summary
 
     run_dir = Path(args.run_dir)
     if not (run_dir / "metrics").is_dir():
@@ -102,7 +85,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_node(args: argparse.Namespace) -> int:
-    from .fleet.runner import run_node
+    from .fleet.processes import run_node
 
     config = _config(args)
     run_dir = Path(args.run_dir) if args.run_dir else None

@@ -12,35 +12,10 @@ from typing import Any
 import matplotlib
 
 from .config import Config, load_config, robot_names
-from .fleet.recorder import START_EVENT
+from .metrics_files import load_rows, metrics_path, node_rows
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-
-
-def load_rows(run_dir: Path) -> list[dict[str, Any]]:
-    """Every metrics row of every node since the node last started, in time order."""
-    rows = [row for path in sorted((Path(run_dir) / "metrics").glob("*.jsonl")) for row in node_rows(path)]
-    return sorted(rows, key=lambda r: r.get("time", 0.0))
-
-
-def node_rows(path: Path) -> list[dict[str, Any]]:
-    """One node's metrics file from its last start on (none if it does not exist yet)."""
-    rows: list[dict[str, Any]] = []
-    if not path.exists():
-        return rows
-    for line in path.read_text().splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut short by Ctrl-C, or still being written
-        if row.get("event") == START_EVENT:
-            rows.clear()  # what came before belongs to an earlier run
-        else:
-            rows.append(row)
-    return rows
 
 
 def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
@@ -150,6 +125,26 @@ def finish_run(run_dir: Path) -> dict[str, Any]:
     return summary
 
 
+def print_summary(summary: dict[str, Any]) -> None:
+    """The summary of ``finish_run`` as a person reads it at the end of a run."""
+    up, dense = summary["uplink_bytes"], summary["dense_fp32_uplink_bytes"]
+    final = summary["final_map50"]
+    print()
+    if summary.get("final_accuracy") is not None:
+        print(f"final accuracy: {summary['final_accuracy']:.3f}")
+    else:
+        print(f"final mAP@0.5: {final:.3f}" if final is not None else "final mAP@0.5: not evaluated")
+    if up:
+        print(f"uplink: {up / 1e6:.2f} MB sent in {summary['updates_sent']} updates; dense fp32 would have sent "
+              f"{dense / 1e6:.1f} MB ({dense / up:.1f}x more)")
+        down, dense_down = summary["downlink_bytes"], summary.get("dense_fp32_downlink_bytes", 0)
+        if down and dense_down:
+            print(f"downlink: {down / 1e6:.2f} MB (global steps and snapshots); dense fp32 steps alone "
+                  f"{dense_down / 1e6:.1f} MB; uplink + downlink {(dense + dense_down) / (up + down):.1f}x fewer "
+                  "bytes than dense")
+    print(f"run directory: {summary['run_dir']}  (metrics.csv, metrics/*.jsonl, training.png, link.png, model.pt)")
+
+
 def check_run(run_dir: Path) -> list[str]:
     """Why a run directory does not show a complete run, one line each (empty: it does).
 
@@ -167,7 +162,7 @@ def check_run(run_dir: Path) -> list[str]:
     finished: dict[str, dict[str, Any]] = {}
     problems = []
     for node in nodes:
-        path = run_dir / "metrics" / f"{node}.jsonl"
+        path = metrics_path(run_dir, node)
         ends = [r for r in node_rows(path) if r.get("event") == "finish"]
         if not path.exists():
             problems.append(f"{node}: no metrics/{node}.jsonl: it did not start (or its file was not gathered here)")

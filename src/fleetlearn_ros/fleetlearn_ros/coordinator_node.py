@@ -13,7 +13,7 @@ from collections import Counter
 from diagnostic_msgs.msg import DiagnosticStatus
 
 from fleetlearn.fleet.coordinator import Coordinator
-from fleetlearn.fleet.runner import make_coordinator
+from fleetlearn.fleet.nodes import make_coordinator
 
 from .diagnostics import Watch, coordinator_robots, coordinator_rounds
 from .fleet_node import FleetNode, run

@@ -12,8 +12,8 @@ from collections import Counter
 
 from diagnostic_msgs.msg import DiagnosticStatus
 
+from fleetlearn.fleet.nodes import make_peer
 from fleetlearn.fleet.peer import Peer
-from fleetlearn.fleet.runner import make_peer
 
 from .diagnostics import Watch, peer_neighbours, peer_rounds
 from .fleet_node import FleetNode, run

@@ -15,8 +15,8 @@ from collections import Counter
 from diagnostic_msgs.msg import DiagnosticStatus
 
 from fleetlearn.fleet import topics
+from fleetlearn.fleet.nodes import make_robot
 from fleetlearn.fleet.robot import Robot
-from fleetlearn.fleet.runner import make_robot
 from fleetlearn.msgs import RoundAnnouncement
 
 from .diagnostics import Watch, robot_link, robot_rounds

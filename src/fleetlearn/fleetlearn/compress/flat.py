@@ -35,6 +35,11 @@ class Slot:
     def end(self) -> int:
         return self.offset + self.numel
 
+    @property
+    def is_norm_or_bias(self) -> bool:
+        """0-/1-D: biases and norm scales and shifts (no weight decay, no ℓ1 penalty)."""
+        return len(self.shape) <= 1
+
 
 def is_small(shape: tuple[int, ...], small_numel: int = DEFAULT_SMALL_NUMEL) -> bool:
     """Biases and norm-layer weights are 1-D; tiny tensors are cheaper dense than indexed."""

@@ -7,7 +7,18 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config, robot_names
-from ..task import Task, ensure_synthetic_voc, make_task, partition_voc, read_split
+from ..task import (
+    ClassificationConfig,
+    ClassificationTask,
+    DetectionConfig,
+    DetectionTask,
+    Task,
+    ensure_synthetic_voc,
+    load_split,
+    partition_iid,
+    partition_voc,
+    read_split,
+)
 from ..task.voc import voc_root_dir
 
 
@@ -39,12 +50,7 @@ def partitions(config: Config) -> dict[str, list[Any]]:
     t = config.task
     names = robot_names(config.robots.count)
     if t.kind == "classification":
-        import numpy as np
-
-        from ..task import partition_iid
-
-        probe = make_task({"task": "classification", "dataset": t.dataset, "data_root": _cls_root(config)})
-        ids = list(range(int(np.asarray(probe.item_ids).size)))
+        ids = list(range(len(load_split(t.dataset, _cls_root(config), train=True).labels)))
         if t.partition == "shared":
             return {name: list(ids) for name in names}
         return dict(zip(names, partition_iid(ids, len(names), config.run.seed), strict=True))
@@ -59,29 +65,30 @@ def _cls_root(config: Config) -> str | None:
     return None if config.task.dataset == "digits" else config.task.data_root
 
 
-def _optimizer(config: Config) -> dict[str, Any]:
-    """The task's optimiser settings; the schedule counts optimiser steps, ``local_steps`` a round."""
+def _train_settings(config: Config, robot_id: str | None) -> dict[str, Any]:
+    """The ``TrainConfig`` fields of a node's task; the schedule counts optimiser steps, ``local_steps`` a
+    round. Optimiser fields the config leaves None take the model's recipe."""
     o = config.optimizer
     steps = config.algorithm.local_steps
-    values = {"optimizer": o.name, "lr": o.lr, "momentum": o.momentum, "weight_decay": o.weight_decay,
-              "warmup_steps": None if o.warmup_rounds is None else o.warmup_rounds * steps,
-              "total_steps": config.run.rounds * steps if o.cosine else None}
-    return {k: v for k, v in values.items() if v is not None}
+    return {"seed": robot_seed(config, robot_id) if robot_id else config.run.seed,
+            "batch_size": config.robots.for_robot(robot_id).batch_size if robot_id else config.robots.batch_size,
+            "optimizer": o.name, "lr": o.lr, "momentum": o.momentum, "weight_decay": o.weight_decay,
+            "warmup_steps": None if o.warmup_rounds is None else o.warmup_rounds * steps,
+            "total_steps": config.run.rounds * steps if o.cosine else None}
 
 
 def build_task(config: Config, robot_id: str | None = None, items: list[Any] | None = None) -> Task:
     """The coordinator's task (``robot_id`` None: no training items, evaluates) or a robot's."""
     t = config.task
-    batch = config.robots.for_robot(robot_id).batch_size if robot_id else config.robots.batch_size
-    seed = robot_seed(config, robot_id) if robot_id else config.run.seed
-    common = {"seed": seed, "batch_size": batch, **_optimizer(config)}
+    train = _train_settings(config, robot_id)
     if t.kind == "classification":
-        return make_task({"task": "classification", "dataset": t.dataset, "data_root": _cls_root(config),
-                          "model": t.model or "small_cnn", "item_ids": items if robot_id else [], **common})
-    root = data_root(config, robot_id)
-    return make_task({"task": "detection", "model": t.model or "fcos_tiny", "data_root": str(root),
-                      "year": t.voc_year, "image_ids": items if robot_id else [], "eval_split": t.val_split,
-                      "image_size": t.image_size, "weights_path": t.weights_path, **common})
+        return ClassificationTask(ClassificationConfig(
+            dataset=t.dataset, data_root=_cls_root(config), model=t.model or "small_cnn",
+            item_ids=items if robot_id else [], **train))
+    return DetectionTask(DetectionConfig(
+        model=t.model or "fcos_tiny", data_root=str(data_root(config, robot_id)), year=t.voc_year,
+        image_ids=items if robot_id else [], eval_split=t.val_split, image_size=t.image_size,
+        weights_path=t.weights_path, **train))
 
 
 def evaluation_ids(config: Config) -> list[str] | None:

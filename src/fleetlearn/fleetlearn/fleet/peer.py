@@ -33,7 +33,7 @@ from . import topics
 from .build import robot_seed
 from .recorder import Recorder
 from .server import params_crc32
-from .uplink import dense_message_bytes, model_layout
+from .uplink import dense_message_bytes
 from .validate import ROBOT_ID, Rejected, decode_payload
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class Peer:
         self.next_apply = dict.fromkeys(self.tracked, 1)          # next residual round to add, per neighbour
         self.pending: dict[str, dict[int, Compressed]] = defaultdict(dict)
         self.last_heard = dict.fromkeys(self.tracked, 0)          # last round heard from each neighbour
-        self.compressor = residual_compressor(config, robot_seed(config, robot_id), model_layout(task))
+        self.compressor = residual_compressor(config, robot_seed(config, robot_id), task.layout)
         self.dense = make_compressor("none")
         self.rule = make_rule(config.algorithm.name, config.algorithm.gamma, config.algorithm.l1,
                               task.l1_mask() if config.algorithm.name == "malcom" else None)
@@ -106,7 +106,7 @@ class Peer:
         self.bus.publish(topics.STATUS, RobotStatus(
             header=self._header(), robot_id=self.robot_id,
             state=RobotStatus.STATE_ACTIVE, model_version=self.round, round=self.round,
-            batch_size=getattr(self.task.batches, "batch_size", 0) or 0))
+            batch_size=self.task.batch_size))
         self._maybe_start()
 
     def on_status(self, msg: RobotStatus) -> None:
@@ -142,7 +142,7 @@ class Peer:
         msg = CompressedUpdate(header=self._header(),
                                robot_id=self.robot_id, round=t, model_version=t,
                                kind=CompressedUpdate.KIND_GOSSIP_RESIDUAL, codec=q.codec, num_params=self.d,
-                               k=q.k, batch_size=getattr(self.task.batches, "batch_size", 0) or 0,
+                               k=q.k, batch_size=self.task.batch_size,
                                loss=0.0 if math.isnan(self.loss) else self.loss, payload=payload,
                                crc32=zlib.crc32(payload))
         self.last_sent = self.bus.publish(topics.update_topic(self.robot_id), msg)
@@ -172,8 +172,7 @@ class Peer:
         row = self.topology.at(t).weights(self.robot_id)
         present = {j: w for j, w in row.items() if j != self.robot_id and self.next_apply[j] > t}
         error = gossip_error(self.own, self.copies, present)
-        lr = getattr(self.task, "lr", 0.0)
-        x = self.rule.step(self.task.params_flat(), error, lr)
+        x = self.rule.step(self.task.params_flat(), error, self.task.lr)
         self.task.set_params_flat(x)
         neighbours = self.topology.at(t).neighbours(self.robot_id)
         self.recorder.record(

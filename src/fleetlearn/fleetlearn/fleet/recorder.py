@@ -2,46 +2,47 @@
 
 from __future__ import annotations
 
-import json
 import math
+import time
 import typing
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from ..metrics_files import MetricsFile
 from ..msgs import Header, Metrics
 from ..transport import Bus
 from .topics import metrics_topic
-
-START_EVENT = "start"  # the first line a recorder writes to its file
 
 # field name -> True for floating-point fields (cyclonedds annotates them as Annotated[float, ...])
 _METRIC_FIELDS = {f.name: typing.get_args(f.type)[0] is float for f in fields(Metrics) if f.name != "header"}
 
 
 class Recorder:
-    """Writes ``metrics/<node>.jsonl`` and publishes ``/<node>/metrics`` (scalars for rqt_plot)."""
+    """Writes ``metrics/<node>.jsonl`` and publishes ``/<node>/metrics`` (scalars for rqt_plot).
 
-    def __init__(self, bus: Bus, node: str, run_dir: Path | None) -> None:
+    Without a bus it only writes the file, its rows timed by the wall clock (what the nodes of a
+    run over processes use); without a run directory it only publishes.
+    """
+
+    def __init__(self, bus: Bus | None, node: str, run_dir: Path | None) -> None:
         self.bus = bus
         self.node = node
         self.rows: list[dict[str, Any]] = []
-        self._file = None
-        if run_dir is not None:
-            path = Path(run_dir) / "metrics" / f"{node}.jsonl"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", buffering=1)
-            # a node started again under the same run directory (a ROS run name reused) appends:
-            # the report reads each file from its last start on
-            self._file.write(json.dumps({"node": node, "event": START_EVENT, "time": bus.now()}) + "\n")
-        bus.advertise(metrics_topic(node), Metrics)
+        self._file = None if run_dir is None else MetricsFile(run_dir, node, self.now())
+        if bus is not None:
+            bus.advertise(metrics_topic(node), Metrics)
+
+    def now(self) -> float:
+        return time.time() if self.bus is None else self.bus.now()
 
     def record(self, event: str, **values: Any) -> dict[str, Any]:
-        row = {"node": self.node, "event": event, "time": self.bus.now(), **values}
+        row = {"node": self.node, "event": event, "time": self.now(), **values}
         self.rows.append(row)
         if self._file is not None:
-            self._file.write(json.dumps(row, default=_jsonable) + "\n")
-        self.bus.publish(metrics_topic(self.node), self._message(row))
+            self._file.write(row)
+        if self.bus is not None:
+            self.bus.publish(metrics_topic(self.node), self._message(row))
         return row
 
     def _message(self, row: dict[str, Any]) -> Metrics:
@@ -65,9 +66,13 @@ class Recorder:
             self._file = None
 
 
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+def metrics_row(node: str, msg: Metrics) -> dict[str, Any]:
+    """A Metrics message read back as the row it was made from, as far as a message tells: NaN is None
+    (not measured), and the event, which the message does not carry, is "eval" when it has a score,
+    else "round"."""
+    row: dict[str, Any] = {}
+    for name in _METRIC_FIELDS:
+        value = getattr(msg, name)
+        row[name] = None if isinstance(value, float) and math.isnan(value) else value
+    scored = row["map50"] is not None or row["accuracy"] is not None
+    return {"node": node, "event": "eval" if scored else "round", **row}

@@ -37,7 +37,7 @@ from .build import robot_seed
 from .recorder import Recorder
 from .server import apply_step, params_crc32
 from .snapshot import SnapshotAssembler, SnapshotError
-from .uplink import Uplink, dense_message_bytes, model_layout
+from .uplink import Uplink, dense_message_bytes
 from .validate import Rejected, decode_payload
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class Robot:
         self.batch_size = settings.batch_size
         self.step_time_s = settings.step_time_s
         self.d = task.num_params
-        self.uplink = Uplink(config.algorithm, self.d, seed=robot_seed(config, robot_id), layout=model_layout(task))
+        self.uplink = Uplink(config.algorithm, self.d, seed=robot_seed(config, robot_id), layout=task.layout)
         cap = settings.cap_bps if settings.cap_bps is not None else config.link.cap_bps
         self.link = LinkEstimator(cap_bps=cap, comm_time_s=config.link.comm_time_s,
                                   initial_bps=config.link.initial_bps)
@@ -100,7 +100,7 @@ class Robot:
         self.bus.publish(topics.STATUS, RobotStatus(
             header=self._header(), robot_id=self.robot_id, state=self.state, model_version=self.version,
             round=self.last_round, batch_size=self.batch_size,
-            num_samples=getattr(self.task, "num_items", 0)), on_delivered=self.link.observe if quiet else None)
+            num_samples=self.task.num_items), on_delivered=self.link.observe if quiet else None)
 
     def request_snapshot(self, reason: str) -> None:
         log.info("%s: asking for a snapshot (%s)", self.robot_id, reason)

@@ -22,7 +22,6 @@ from ..compress import (
     make_controller,
 )
 from ..config import AlgorithmConfig
-from ..task import Task
 
 # Robot-side compressor of each parameter-server algorithm (the rest are compressor names).
 UPLINK_COMPRESSOR = {"dense": "none", "signsgd_mv": "sign", "signsgd_fv": "sign"}
@@ -100,11 +99,6 @@ class Uplink:
         if self.memory is not None:
             self.memory.update(a, message)
         return Encoded(message, payload)
-
-
-def model_layout(task: Task) -> FlatLayout:
-    """Where each of the task's parameter tensors lives in the flat vector."""
-    return FlatLayout((s.name, s.shape) for s in task.param_slices())
 
 
 def dense_message_bytes(params: Tensor, overhead: int) -> int:

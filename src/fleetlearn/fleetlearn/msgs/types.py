@@ -1,6 +1,6 @@
 """Cyclone DDS mirror of ``fleetlearn_msgs``, ``std_msgs/Header`` and ``builtin_interfaces/Time``.
 
-``src/fleetlearn_msgs/msg/*.msg`` is the source of truth; ``tests/test_msgs_mirror.py``
+``src/fleetlearn_msgs/msg/*.msg`` is the source of truth; ``tests/msgs/test_mirror.py``
 fails if any field, type or order here differs from it, and a golden test checks
 that these classes serialize to the same CDR bytes as rclpy.
 

@@ -27,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def cmd_netsim(args: argparse.Namespace) -> int:
-    from ..cli import print_summary
+    from ..report import print_summary
     from .host import NetsimError
     from .run import run_netsim
 

@@ -18,7 +18,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from ..report import load_rows, write_csv
+from ..metrics_files import load_rows
+from ..report import write_csv
 from .linklog import read_link_log
 
 WARMUP_ROUNDS = 3   # a robot's first rounds run on the prior rate, before anything was measured

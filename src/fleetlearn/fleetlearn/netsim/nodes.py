@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..transport.dds_config import cyclone_config
+from .network import INTERFACE
 from .plan import COORDINATOR
-from .topology import INTERFACE
 
 PR_SET_PDEATHSIG = 1
 MAX_PARTICIPANTS = 4  # one participant per namespace; a few spare indices for a restarting node

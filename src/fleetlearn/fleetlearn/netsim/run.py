@@ -17,16 +17,17 @@ from typing import Any
 
 from ..config import Config, robot_names
 from ..fleet.build import partitions
-from ..fleet.runner import prepare_run_dir
+from ..fleet.progress import Progress
+from ..metrics_files import metrics_path
 from ..report import finish_run
+from ..run import prepare_run_dir
 from .figures import write_netsim_figures
 from .host import NetsimError, check_host, signals_held
 from .linklog import LinkLog
+from .network import EmulatedNetwork
 from .nodes import NodeProcess, node_env, start_node, stop_nodes
 from .plan import COORDINATOR, Link, Schedule, apply_change, plan_network
-from .progress import NetsimProgress
 from .tail import JsonlTail
-from .topology import Topology
 
 POLL_S = 0.05           # how often the run reads the nodes' metrics (schedule by round, progress)
 ROBOT_EXIT_S = 30.0     # robots stop on the coordinator's "finished"; after this they are stopped
@@ -43,49 +44,49 @@ def run_netsim(config: Config, run_dir: Path | None = None, say: Callable[[str],
     log = LinkLog(run_dir)
     outcome: dict[str, Any] = {"reason": "interrupted"}
     nodes: list[NodeProcess] = []
-    topology = Topology(plan)
+    network = EmulatedNetwork(plan)
     try:
-        with _sigterm_as_interrupt(), topology:
-            say(f"network: namespaces {topology.prefix}-*, " + ", ".join(
+        with _sigterm_as_interrupt(), network:
+            say(f"network: namespaces {network.prefix}-*, " + ", ".join(
                 f"{node} {address}" for node, address in plan.addresses.items()))
-            log.write("start", prefix=topology.prefix, addresses=plan.addresses, burst_bytes=plan.burst_bytes,
+            log.write("start", prefix=network.prefix, addresses=plan.addresses, burst_bytes=plan.burst_bytes,
                       deadline_s=config.round.deadline_s, comm_time_s=config.link.comm_time_s)
             for robot, link in plan.links.items():
                 log.link(robot, link, "start", 0)
             try:
-                outcome = _run_nodes(config, run_dir, topology, log, nodes, say)
+                outcome = _run_nodes(config, run_dir, network, log, nodes, say)
             except NetsimError as exc:  # a link change failed mid-run: the run so far still gets its figures
                 outcome = {"reason": f"network error: {exc}"}
                 say(f"network error: {exc}; stopping the nodes, keeping what was recorded")
             finally:
                 with signals_held():  # one hold over both: no Ctrl-C between the nodes and the network
                     stop_nodes(nodes, STOP_GRACE_S)
-                    topology.teardown()
+                    network.teardown()
     except KeyboardInterrupt:
         say("interrupted: nodes stopped, network removed; keeping what was recorded")
-    if topology.made:
-        say(f"could not remove namespaces {topology.made}: delete them with `ip netns del NAME`")
+    if network.made:
+        say(f"could not remove namespaces {network.made}: delete them with `ip netns del NAME`")
     log.write("end", **outcome, exit_codes={n.name: n.proc.returncode for n in nodes},
-              leftover_namespaces=topology.made)
+              leftover_namespaces=network.made)
     summary = finish_run(run_dir)
     summary["netsim"] = write_netsim_figures(run_dir)
     summary.update(outcome)
     return summary
 
 
-def _run_nodes(config: Config, run_dir: Path, topology: Topology, log: LinkLog, nodes: list[NodeProcess],
+def _run_nodes(config: Config, run_dir: Path, network: EmulatedNetwork, log: LinkLog, nodes: list[NodeProcess],
                say: Callable[[str], None]) -> dict[str, Any]:
     """Start every node, follow the run until the coordinator exits; ``nodes`` is filled as they start."""
-    plan = topology.plan
+    plan = network.plan
     env = node_env(list(plan.addresses.values()), config.run.torch_threads)
     config_path = run_dir / "config.yaml"
     for node in plan.addresses:
-        nodes.append(start_node(node, topology.namespace(node), config_path, run_dir, env))
+        nodes.append(start_node(node, network.namespace(node), config_path, run_dir, env))
     links: dict[str, Link] = dict(plan.links)
-    progress = NetsimProgress(config.run.rounds, links, say)
+    progress = Progress(config.run.rounds, say, shaped_bps=lambda robot: links[robot].rate_bps)
     schedule = Schedule(config.network.schedule)
-    coordinator = JsonlTail(run_dir / "metrics" / f"{COORDINATOR}.jsonl")
-    robots = [JsonlTail(run_dir / "metrics" / f"{name}.jsonl") for name in robot_names(config.robots.count)]
+    coordinator = JsonlTail(metrics_path(run_dir, COORDINATOR))
+    robots = [JsonlTail(metrics_path(run_dir, name)) for name in robot_names(config.robots.count)]
     started = time.monotonic()
     rounds_done = 0
 
@@ -97,10 +98,10 @@ def _run_nodes(config: Config, run_dir: Path, topology: Topology, log: LinkLog, 
         for row in coordinator.read():
             if row.get("event") == "round":
                 rounds_done = max(rounds_done, row["round"])
-            progress.on_coordinator(row)
+            progress.on_hub(row)
         for index, change in schedule.due(rounds_done, time.monotonic() - started):
             links[change.robot] = apply_change(links[change.robot], change)
-            topology.shape(change.robot, links[change.robot])
+            network.shape(change.robot, links[change.robot])
             log.link(change.robot, links[change.robot], f"schedule[{index}]", rounds_done)
             say(f"  link change (schedule[{index}], after round {rounds_done}): {change.robot} now "
                 f"{links[change.robot].rate_bps / 1e6:g} Mbit/s, loss {links[change.robot].loss:g}")

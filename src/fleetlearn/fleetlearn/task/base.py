@@ -13,30 +13,43 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..compress.flat import FlatLayout
 from .optim import OptimizerSettings, build_optimizer, build_scheduler
 
 
-@dataclass(frozen=True)
-class ParamSlice:
-    """Where one parameter tensor lives in the flat vector."""
-
-    name: str
-    start: int
-    stop: int
-    shape: tuple[int, ...]
-    is_norm_or_bias: bool  # 0-/1-D: biases and norm scales/shifts, left out of the ℓ1 term
-
-
 class Task(ABC):
-    """A learning problem as the fleet sees it."""
+    """A learning problem as the fleet sees it: all that fleet code reads from a task is declared here."""
 
-    num_params: int
+    @property
+    @abstractmethod
+    def layout(self) -> FlatLayout:
+        """Where each trainable parameter tensor lives in the flat vector (layer-wise Top-K reads it too)."""
+
+    @property
+    def num_params(self) -> int:
+        """Entries of the flat vector."""
+        return self.layout.d
+
+    @property
+    @abstractmethod
+    def num_items(self) -> int:
+        """Training items this task holds (0: a coordinator's task, which only evaluates); robots report it."""
+
+    @property
+    @abstractmethod
+    def batch_size(self) -> int:
+        """Items in each training batch: the configured size, at most ``num_items`` (0 without items)."""
+
+    @property
+    @abstractmethod
+    def lr(self) -> float:
+        """The optimiser's learning rate now (a gossip rule scales its step by it)."""
 
     @abstractmethod
     def params_flat(self) -> Tensor:
@@ -67,16 +80,12 @@ class Task(ABC):
     def load_model_state(self, state: Mapping[str, Tensor]) -> None:
         """Load a snapshot from ``model_state()``."""
 
-    @abstractmethod
-    def param_slices(self) -> list[ParamSlice]:
-        """The layout of the flat vector."""
-
     def l1_mask(self) -> Tensor:
         """Boolean mask over the flat vector: True where an ℓ1 penalty applies (not norms or biases)."""
         mask = torch.ones(self.num_params, dtype=torch.bool)
-        for s in self.param_slices():
-            if s.is_norm_or_bias:
-                mask[s.start : s.stop] = False
+        for slot in self.layout.slots:
+            if slot.is_norm_or_bias:
+                mask[slot.offset : slot.end] = False
         return mask
 
     def local_steps(self, steps: int) -> tuple[Tensor, float]:
@@ -140,11 +149,9 @@ class TorchTask(Task):
     ) -> None:
         self.model = model
         self.seed = seed
-        self._named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-        self._params = [p for _, p in self._named]
-        self._slices = _layout(self._named)
-        self.num_params = self._slices[-1].stop if self._slices else 0
-        decays = [not s.is_norm_or_bias for s in self._slices]
+        self._params = [p for p in model.parameters() if p.requires_grad]
+        self._layout = FlatLayout.of_module(model)
+        decays = [not slot.is_norm_or_bias for slot in self._layout.slots]
         self.optimizer_settings = optimizer
         self.optimizer = build_optimizer(self._params, decays, optimizer)
         self.scheduler = build_scheduler(self.optimizer, optimizer)
@@ -156,17 +163,26 @@ class TorchTask(Task):
         """Scalar training loss on the given items (model already in train mode)."""
 
     @property
+    def layout(self) -> FlatLayout:
+        return self._layout
+
+    @property
+    def num_items(self) -> int:
+        return 0 if self.batches is None else self.batches.num_items
+
+    @property
+    def batch_size(self) -> int:
+        return 0 if self.batches is None else self.batches.batch_size
+
+    @property
     def lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def params_flat(self) -> Tensor:
-        return torch.cat([p.detach().reshape(-1) for p in self._params]).to(torch.float32)
+        return self._layout.params_of(self.model)
 
     def set_params_flat(self, flat: Tensor) -> None:
-        self._check_flat(flat)
-        with torch.no_grad():
-            for p, s in zip(self._params, self._slices, strict=True):
-                p.copy_(flat[s.start : s.stop].view_as(p))
+        self._layout.write_params(self.model, flat)
 
     def gradient(self) -> tuple[Tensor, float]:
         if self.batches is None:
@@ -180,18 +196,13 @@ class TorchTask(Task):
                 p.grad = None
             loss = self.batch_loss(indices)
             loss.backward()
-        flat = torch.cat(
-            [(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1) for p in self._params]
-        ).to(torch.float32)
+        flat = self._layout.grads_of(self.model)
         for p in self._params:
             p.grad = None
         return flat, float(loss.detach())
 
     def apply_update(self, flat_grad: Tensor) -> None:
-        self._check_flat(flat_grad)
-        flat_grad = flat_grad.detach().to(torch.float32).clone()  # the caller keeps its tensor intact
-        for p, s in zip(self._params, self._slices, strict=True):
-            p.grad = flat_grad[s.start : s.stop].view_as(p)
+        self._layout.write_grads(self.model, flat_grad.detach())  # copies: the caller keeps its tensor intact
         self.optimizer.step()
         self.scheduler.step()
         for p in self._params:
@@ -202,33 +213,6 @@ class TorchTask(Task):
 
     def load_model_state(self, state: Mapping[str, Tensor]) -> None:
         self.model.load_state_dict(state)
-
-    def param_slices(self) -> list[ParamSlice]:
-        return list(self._slices)
-
-    def _check_flat(self, flat: Tensor) -> None:
-        if flat.ndim != 1 or flat.numel() != self.num_params:
-            raise ValueError(f"expected a flat vector of {self.num_params} entries, got shape {tuple(flat.shape)}")
-
-
-def _layout(named: Sequence[tuple[str, nn.Parameter]]) -> list[ParamSlice]:
-    slices, offset = [], 0
-    for name, p in named:
-        slices.append(ParamSlice(name, offset, offset + p.numel(), tuple(p.shape), p.ndim <= 1))
-        offset += p.numel()
-    return slices
-
-
-ConfigT = TypeVar("ConfigT")
-
-
-def config_from_dict(cls: type[ConfigT], values: Mapping[str, Any]) -> ConfigT:
-    """Build a config dataclass, rejecting unknown keys by name (typos should not pass silently)."""
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} key(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return cls(**values)
 
 
 def resolve_optimizer(recipe: OptimizerSettings, config: Any) -> OptimizerSettings:

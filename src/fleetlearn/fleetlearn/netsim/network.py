@@ -33,7 +33,7 @@ def run_prefix() -> str:
     return f"{PREFIX}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
-class Topology:
+class EmulatedNetwork:
     """One run's namespaces and links; a context manager that always tears them down."""
 
     def __init__(self, plan: NetworkPlan, prefix: str | None = None) -> None:
@@ -46,7 +46,7 @@ class Topology:
     def namespace(self, node: str) -> str:
         return f"{self.prefix}-{node}"
 
-    def __enter__(self) -> Topology:
+    def __enter__(self) -> EmulatedNetwork:
         try:
             self.build()
         except BaseException:

@@ -30,7 +30,7 @@ from fleet_bench import make_config, paired, run_curve, save, save_figure
 from fleetlearn.aggregate.gamma import tune_gamma
 from fleetlearn.aggregate.topology import ring
 from fleetlearn.config import robot_names
-from fleetlearn.fleet.peer import residual_compressor
+from fleetlearn.fleet.uplink import make_uplink_compressor
 
 TUNING_SEED = 1000  # AdaGossip's γ sweep; reported runs use seeds 0 .. --seeds - 1
 
@@ -59,7 +59,7 @@ def main() -> int:
     gammas = {}
     for key, algorithm in [(0.1, {"name": "choco", "keep_ratio": 0.1}), (0.01, {"name": "choco", "keep_ratio": 0.01}),
                            *((f"malcom_s{s}", a) for s, a in malcom.items())]:
-        compressor = residual_compressor(make_config(common, algorithm=algorithm), 0)
+        compressor = make_uplink_compressor(make_config(common, algorithm=algorithm).algorithm, 0)
         gammas[key], _ = tune_gamma(ring(robot_names(8)), compressor.compress, d=20_000, rounds=100)
     ada_gammas = {}
     for keep in (0.1, 0.01):  # on a seed of its own: a γ picked on a reported run would flatter AdaGossip

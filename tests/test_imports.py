@@ -15,10 +15,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "fleetlearn" / "fleetlea
 # Lowest first. A module may import modules of its own layer or of lower ones, never of a higher one.
 # Names are packages or modules under fleetlearn; the longest name that covers a module places it.
 LAYERS: list[set[str]] = [
-    {"", "codec", "msgs", "transport", "metrics_files"},  # import no other fleetlearn package
+    {"", "codec", "msgs", "transport", "metrics_files", "registry"},  # import no other fleetlearn package
     {"compress", "link"},  # compressors write codec messages; link measures transfers on the transport
     {"task"},  # models behind flat vectors laid out as compress lays them
-    {"config"},  # checks model names against task's
+    {"config", "algorithms"},  # checks model names against task's; each method's entry and options
     {"aggregate"},  # aggregators and gossip rules on compressed messages, gossip graphs from config
     {"fleet"},  # nodes, their factories, progress, the in-process runner, the process supervisor
     {"report", "ping"},  # a run's metrics as a person reads them; the link check
@@ -40,11 +40,16 @@ def modules() -> dict[str, Path]:
 
 def imports(name: str, path: Path, known: set[str]) -> set[str]:
     """The fleetlearn modules ``name`` imports, at module level or inside functions (a lazy import is
-    still a dependency)."""
+    still a dependency); not those under ``if TYPE_CHECKING:``, which only type hints read."""
     is_package = path.name == "__init__.py"
     here = name.split(".") if name else []
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    hints_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If) and _is_type_checking(block.test)
+                  for stmt in block.body for n in ast.walk(stmt)}
+    for node in ast.walk(tree):
+        if id(node) in hints_only:
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -66,6 +71,11 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
         found.update(t.removeprefix("fleetlearn").removeprefix(".") for t in targets
                      if t.split(".")[0] == "fleetlearn")
     return (found & known) - {name}
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def layer_of(name: str) -> int:

@@ -16,7 +16,7 @@ from fleetlearn.codec import decode, encode
 from fleetlearn.config import robot_names
 from fleetlearn.fleet import topics
 from fleetlearn.fleet.nodes import make_peer
-from fleetlearn.fleet.peer import residual_compressor
+from fleetlearn.fleet.uplink import make_uplink_compressor
 from fleetlearn.msgs import CompressedUpdate
 from fleetlearn.transport import InprocNetwork
 
@@ -119,7 +119,7 @@ def test_bad_residuals_are_rejected_by_reason_and_the_ring_still_agrees(tmp_path
 def test_malcom_message_decodes_to_exactly_the_quantised_residual_and_models_sparsify(tmp_path) -> None:
     config = gossip_config("malcom", run={"rounds": 15}, algorithm={"l1": 0.3, "qsgd_levels": 2},
                            optimizer={"cosine": False})
-    compressor = residual_compressor(config, seed=1)
+    compressor = make_uplink_compressor(config.algorithm, seed=1)
     residual = torch.randn(50_000) * torch.rand(50_000).lt(0.3)
     q = compressor.compress(residual)
     assert q.codec == "dither"
@@ -130,7 +130,7 @@ def test_malcom_message_decodes_to_exactly_the_quantised_residual_and_models_spa
 
 
 def test_gamma_tuning_prefers_a_moderate_step_on_a_compressed_ring() -> None:
-    compressor = residual_compressor(gossip_config("choco"), seed=0)
+    compressor = make_uplink_compressor(gossip_config("choco").algorithm, seed=0)
     best, scores = tune_gamma(ring(robot_names(8)), compressor.compress, d=4000, rounds=60)
     assert 0.1 <= best <= 0.7
     assert scores[best] < scores[1.0] / 10

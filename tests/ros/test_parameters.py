@@ -17,12 +17,12 @@ import rclpy
 from rclpy.context import Context
 from rclpy.node import Node
 
+from fleetlearn import algorithms
 from fleetlearn.config import Config, ConfigError
 from fleetlearn_ros.fleet_node import declare_parameters
 from fleetlearn_ros.launch_plan import NodePlan, fleet_plan, gossip_plan
 from fleetlearn_ros.parameters import (
     CONFIG_PARAMETERS,
-    DESCRIPTIONS,
     NOT_PARAMETERS,
     config_from_parameters,
     node_parameters,
@@ -53,9 +53,13 @@ def test_every_config_field_is_a_parameter_or_left_out_for_a_reason() -> None:
 
 
 def test_every_parameter_has_a_description_of_its_own() -> None:
-    names = {spec.name for spec in CONFIG_PARAMETERS}
-    assert set(DESCRIPTIONS) <= names, "descriptions of fields that are gone"
-    assert names <= set(DESCRIPTIONS), f"fields without a description: {sorted(names - set(DESCRIPTIONS))}"
+    """The descriptions are the config fields' own (config.py, each method's options): one source."""
+    undescribed = sorted(spec.name for spec in CONFIG_PARAMETERS if not spec.description)
+    assert not undescribed, f"config fields without a description: {undescribed}"
+    descriptions = [spec.description for spec in CONFIG_PARAMETERS]
+    assert len(set(descriptions)) == len(descriptions), "two parameters share one description"
+    keep_ratio = next(o for o in algorithms.options() if o.name == "keep_ratio")
+    assert {s.name: s.description for s in CONFIG_PARAMETERS}["algorithm.keep_ratio"] == keep_ratio.doc
     for role in ("coordinator", "robot", "peer"):
         assert all(spec.description for spec in node_parameters(role))
 
@@ -138,7 +142,8 @@ def test_parameters_are_read_only_and_described_on_the_node(domain_id, tmp_path,
     with rclpy_node(plan, cli_args, domain_id) as node:
         declare_parameters(node, "coordinator")
         descriptor = node.describe_parameter("algorithm.keep_ratio")
-        assert descriptor.read_only and descriptor.description == DESCRIPTIONS["algorithm.keep_ratio"]
+        spec = next(s for s in CONFIG_PARAMETERS if s.name == "algorithm.keep_ratio")
+        assert descriptor.read_only and descriptor.description == spec.description
         assert node.get_parameter("algorithm.keep_ratio").value == 0.01
         assert node.get_parameter_or("optimizer.lr").value is None, "unset: the model's recipe"
         assert not node.set_parameters([rclpy.parameter.Parameter("run.rounds", value=5)])[0].successful

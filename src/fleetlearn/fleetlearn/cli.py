@@ -101,17 +101,20 @@ def cmd_gamma(args: argparse.Namespace) -> int:
     """Simulate compressed gossip on the config's graph and compressor; print each γ's consensus distance."""
     import json
 
+    from .aggregate import RULES
     from .aggregate.gamma import tune_gamma
     from .aggregate.topology import Topology
     from .config import robot_names
-    from .fleet.peer import residual_compressor
+    from .fleet.uplink import make_uplink_compressor
 
     config = _config(args)
-    if config.algorithm.name == "adagossip":
-        raise ConfigError("algorithm.name: gossip-gamma tunes CHOCO's and Malcom-PSGD's γ; AdaGossip's is an "
-                          "absolute step on real gossip errors (sweep it, as benchmarks/gossip.py does)")
+    entry = config.algorithm.entry
+    if entry.mode != "gossip" or not RULES.get(entry.rule).tunable:
+        raise ConfigError(f"algorithm.name: gossip-gamma tunes a gossip method's constant consensus step; "
+                          f"{entry.name}'s is not one (an adaptive step is swept on real gossip, as "
+                          "benchmarks/gossip.py does)")
     graph = Topology(config.gossip, robot_names(config.robots.count)).at(0)
-    compressor = residual_compressor(config, config.run.seed)
+    compressor = make_uplink_compressor(config.algorithm, config.run.seed)
     best, scores = tune_gamma(graph, compressor.compress, d=args.dim, rounds=args.rounds, seed=config.run.seed)
     print(json.dumps({"topology": config.gossip.topology, "robots": config.robots.count,
                       "compressor": compressor.name, "keep_ratio": config.algorithm.keep_ratio,

@@ -11,18 +11,18 @@ import dataclasses
 import math
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-PS_ALGORITHMS = ("dense", "topk", "randomk", "threshold", "qsgd", "fp16", "bf16", "signsgd_mv", "signsgd_fv")
-SIGN_ALGORITHMS = ("signsgd_mv", "signsgd_fv")  # vote on gradient signs: always gradient mode
+from . import algorithms
+
 # Optimiser steps per round on each robot in delta mode, unless set: at equal bytes and compute τ = 4 learnt
 # most (benchmarks/convergence.py, README "Compressed training").
 DEFAULT_LOCAL_STEPS = 4
-GOSSIP_ALGORITHMS = ("choco", "adagossip", "malcom")
 VOC_YEARS = tuple(str(year) for year in range(2007, 2013))
 DATASETS = {"detection": ("synthetic", "voc"), "classification": ("digits", "mnist", "cifar10")}
 
@@ -31,71 +31,85 @@ class ConfigError(ValueError):
     """A config value is missing, unknown, mistyped or out of range; the message names the field."""
 
 
-def _check(ok: bool, name: str, problem: str, value: Any) -> None:
+def setting(default: Any = dataclasses.MISSING, doc: str = "", *, factory: Callable[[], Any] | None = None,
+            inf: str | None = None) -> Any:
+    """A config field and its description, the one source of ``fleetlearn config``'s comments and the ROS
+    parameter's. ``inf``: what infinity means for a field that accepts it (else numbers must be finite)."""
+    metadata = {"doc": doc, **({"inf": inf} if inf else {})}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+def require(ok: bool, name: str, problem: str, value: Any) -> None:
+    """Raise the one-line ConfigError ``<name>: <problem>, got <value>`` unless ``ok``."""
     if not ok:
         raise ConfigError(f"{name}: {problem}, got {value!r}")
 
 
 @dataclass
 class RunConfig:
-    name: str = "run"
-    output_dir: str = "runs"
-    seed: int = 0
-    rounds: int = 60
-    eval_every: int = 10          # rounds between evaluations (0: only at the end)
-    torch_threads: int = 1        # per process: a fleet on one machine must not thrash
+    name: str = setting("run", "run name: results go to <run.output_dir>/<run.name>/")
+    output_dir: str = setting("runs", "directory that holds run directories (relative: to the node's working "
+                                      "directory)")
+    seed: int = setting(0, "seed of data partitions, model initialisation and random compressors")
+    rounds: int = setting(60, "training rounds; the coordinator (or each peer) stops after this many")
+    eval_every: int = setting(10, "rounds between evaluations of the global model (0: only at the end)")
+    torch_threads: int = setting(1, "torch threads of this process (several nodes on one machine must not thrash)")
 
     def validate(self) -> None:
-        _check(self.rounds >= 1, "run.rounds", "must be >= 1", self.rounds)
-        _check(self.eval_every >= 0, "run.eval_every", "must be >= 0", self.eval_every)
-        _check(self.torch_threads >= 1, "run.torch_threads", "must be >= 1", self.torch_threads)
+        require(self.rounds >= 1, "run.rounds", "must be >= 1", self.rounds)
+        require(self.eval_every >= 0, "run.eval_every", "must be >= 0", self.eval_every)
+        require(self.torch_threads >= 1, "run.torch_threads", "must be >= 1", self.torch_threads)
 
 
 @dataclass
 class TransportConfig:
     name: str = "dds"             # inproc | dds | ros
     domain_id: int = 0
-    max_sample_bytes: int = 256 * 1024 * 1024
+    max_sample_bytes: int = setting(256 * 1024 * 1024, "largest message accepted or sent, bytes; larger samples are "
+                                                       "rejected")
 
     def validate(self) -> None:
-        _check(self.name in ("inproc", "dds", "ros"), "transport.name", "must be inproc, dds or ros", self.name)
-        _check(0 <= self.domain_id <= 232, "transport.domain_id", "must be in [0, 232] (ROS 2's limit)", self.domain_id)
-        _check(self.max_sample_bytes >= 4096, "transport.max_sample_bytes", "must be >= 4096",
-               self.max_sample_bytes)
+        require(self.name in ("inproc", "dds", "ros"), "transport.name", "must be inproc, dds or ros", self.name)
+        require(0 <= self.domain_id <= 232, "transport.domain_id", "must be in [0, 232] (ROS 2's limit)",
+                self.domain_id)
+        require(self.max_sample_bytes >= 4096, "transport.max_sample_bytes", "must be >= 4096",
+                self.max_sample_bytes)
 
 
 @dataclass
 class RobotOverride:
     batch_size: int | None = None
     step_time_s: float | None = None   # extra compute time per local step (heterogeneous robots)
-    cap_bps: float | None = field(default=None, metadata={"inf": "no cap"})
+    cap_bps: float | None = setting(None, "this robot's uplink cap, bit/s", inf="no cap")
     rate_bps: float | None = None      # inproc link model rate
     data_root: str | None = None       # this robot's own VOCdevkit parent (task.partition: local)
 
 
 @dataclass
 class RobotsConfig:
-    count: int = 3
-    batch_size: int = 16
-    step_time_s: float = 0.0
-    heartbeat_s: float = 1.0
+    count: int = setting(3, "robots in the fleet (robot_0 .. robot_{count-1}); partitions the data")
+    batch_size: int = setting(16, "local batch size of a robot")
+    step_time_s: float = setting(0.0, "extra compute time per local step, seconds (models a slower robot)")
+    heartbeat_s: float = setting(1.0, "seconds between RobotStatus heartbeats (and coordinator membership checks)")
     overrides: dict[str, RobotOverride] = field(default_factory=dict)
 
     def validate(self) -> None:
-        _check(1 <= self.count <= 64, "robots.count", "must be in [1, 64]", self.count)
-        _check(self.batch_size >= 1, "robots.batch_size", "must be >= 1", self.batch_size)
-        _check(self.step_time_s >= 0, "robots.step_time_s", "must be >= 0", self.step_time_s)
-        _check(self.heartbeat_s > 0, "robots.heartbeat_s", "must be > 0", self.heartbeat_s)
+        require(1 <= self.count <= 64, "robots.count", "must be in [1, 64]", self.count)
+        require(self.batch_size >= 1, "robots.batch_size", "must be >= 1", self.batch_size)
+        require(self.step_time_s >= 0, "robots.step_time_s", "must be >= 0", self.step_time_s)
+        require(self.heartbeat_s > 0, "robots.heartbeat_s", "must be > 0", self.heartbeat_s)
         names = robot_names(self.count)
         for name, o in self.overrides.items():
             field_name = f"robots.overrides.{name}"
-            _check(name in names, field_name, f"is not a robot of this run ({names[0]}..)", name)
+            require(name in names, field_name, f"is not a robot of this run ({names[0]}..)", name)
             for key, value, ok, problem in (("batch_size", o.batch_size, lambda v: v >= 1, "must be >= 1"),
                                             ("step_time_s", o.step_time_s, lambda v: v >= 0, "must be >= 0"),
                                             ("cap_bps", o.cap_bps, lambda v: v > 0, "must be > 0"),
                                             ("rate_bps", o.rate_bps, lambda v: v > 0, "must be > 0")):
                 if value is not None:
-                    _check(ok(value), f"{field_name}.{key}", problem, value)
+                    require(ok(value), f"{field_name}.{key}", problem, value)
 
     def for_robot(self, name: str) -> RobotOverride:
         """This robot's settings with the fleet defaults filled in."""
@@ -107,46 +121,48 @@ class RobotsConfig:
 
 @dataclass
 class SyntheticConfig:
-    num_train: int = 1200
-    num_val: int = 200
-    image_size: int = 128
-    seed: int = 0
+    num_train: int = setting(1200, "synthetic set: training images")
+    num_val: int = setting(200, "synthetic set: validation images")
+    image_size: int = setting(128, "synthetic set: image size, pixels")
+    seed: int = setting(0, "synthetic set: generator seed")
 
 
 @dataclass
 class TaskConfig:
-    kind: str = "detection"       # detection | classification
-    model: str | None = None      # None: fcos_tiny (detection) or small_cnn (classification)
-    dataset: str | None = None    # detection: synthetic | voc; classification: digits | mnist | cifar10 (None: first)
-    data_root: str = "data"
-    voc_year: str = "2007"
-    train_split: str = "train"
-    val_split: str = "val"
-    image_size: int = 128
-    max_val_images: int = 200
-    partition: str = "iid"        # iid | dirichlet | scene | shared (all draw from all) | local (own disk)
-    alpha: float = 0.5
-    weights_path: str | None = None
+    kind: str = setting("detection", "detection or classification")
+    model: str | None = setting(None, "model name; unset: fcos_tiny (detection) or small_cnn (classification)")
+    dataset: str | None = setting(None, "detection: synthetic or voc; classification: digits, mnist or cifar10")
+    data_root: str = setting("data", "data directory (a robot's own disk); the synthetic set is generated here on "
+                                     "first use")
+    voc_year: str = setting("2007", "PASCAL VOC year under <task.data_root>/VOCdevkit")
+    train_split: str = setting("train", "VOC image set the robots train on")
+    val_split: str = setting("val", "VOC image set the coordinator evaluates on")
+    image_size: int = setting(128, "detection input size, pixels")
+    max_val_images: int = setting(200, "validation images scored per evaluation (0: all)")
+    partition: str = setting("iid", "split of the training images: iid, dirichlet, scene, shared (every robot draws "
+                                    "from all), or local (every image of this robot's own task.data_root)")
+    alpha: float = setting(0.5, "Dirichlet concentration of the dirichlet partition (small: skewed robots)")
+    weights_path: str | None = setting(None, "initial model weights file; unset: train from scratch")
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
 
     def validate(self) -> None:
-        _check(self.kind in DATASETS, "task.kind", "must be detection or classification", self.kind)
+        require(self.kind in DATASETS, "task.kind", "must be detection or classification", self.kind)
         datasets = DATASETS[self.kind]
         if self.dataset is None:  # the built-in set of the kind, so task.kind alone switches tasks
             self.dataset = datasets[0]
-        _check(self.dataset in datasets, "task.dataset", f"{self.kind} reads {', '.join(datasets)}", self.dataset)
+        require(self.dataset in datasets, "task.dataset", f"{self.kind} reads {', '.join(datasets)}", self.dataset)
         if self.model is not None:  # the registries import torch: only looked up when a model is named
             models = _model_names(self.kind)
-            _check(self.model in models, "task.model", f"{self.kind} models are {', '.join(models)}", self.model)
-        _check(self.partition in ("iid", "dirichlet", "scene", "shared", "local"), "task.partition",
-               "must be iid, dirichlet, scene, shared or local", self.partition)
-        _check(self.kind == "detection" or self.partition in ("iid", "shared"), "task.partition",
-               "classification splits iid or shared", self.partition)
-        _check(self.partition != "local" or self.dataset == "voc", "task.partition",
-               "local trains each robot on its own VOCdevkit: needs task.dataset voc", self.partition)
-        _check(self.voc_year in VOC_YEARS, "task.voc_year", f"must be one of {', '.join(VOC_YEARS)}", self.voc_year)
-        _check(self.alpha > 0, "task.alpha", "must be > 0", self.alpha)
-        _check(self.image_size >= 32, "task.image_size", "must be >= 32", self.image_size)
+            require(self.model in models, "task.model", f"{self.kind} models are {', '.join(models)}", self.model)
+        require(self.partition in ("iid", "dirichlet", "scene", "shared", "local"), "task.partition",
+                "must be iid, dirichlet, scene, shared or local", self.partition)
+        require(self.kind == "detection" or self.partition in ("iid", "shared"), "task.partition",
+                "classification splits iid or shared", self.partition)
+        require(self.partition != "local" or self.dataset == "voc", "task.partition",
+                "local trains each robot on its own VOCdevkit: needs task.dataset voc", self.partition)
+        require(self.voc_year in VOC_YEARS, "task.voc_year", f"must be one of {', '.join(VOC_YEARS)}", self.voc_year)
+        require(self.alpha > 0, "task.alpha", "must be > 0", self.alpha)
+        require(self.image_size >= 32, "task.image_size", "must be >= 32", self.image_size)
 
 
 @dataclass
@@ -154,141 +170,146 @@ class OptimConfig:
     """The real torch optimiser: each robot's (update delta) or the coordinator's (gradient); None takes the
     model's recipe. Warm-up and cosine count rounds; the schedule spans local_steps optimiser steps a round."""
 
-    name: str | None = None       # sgd | adamw
-    lr: float | None = None
-    momentum: float | None = None
-    weight_decay: float | None = None
-    warmup_rounds: int | None = None
-    cosine: bool = True           # cosine decay of the LR over run.rounds
+    name: str | None = setting(None, "sgd or adamw, run by each robot (update delta) or the coordinator (gradient); "
+                                     "unset: the model's recipe")
+    lr: float | None = setting(None, "learning rate; unset: the model's recipe")
+    momentum: float | None = setting(None, "SGD momentum; unset: the model's recipe")
+    weight_decay: float | None = setting(None, "weight decay; unset: the model's recipe")
+    warmup_rounds: int | None = setting(None, "rounds of linear LR warm-up; unset: the model's recipe")
+    cosine: bool = setting(True, "cosine decay of the learning rate over run.rounds")
 
     def validate(self) -> None:
         if self.name is not None:
-            _check(self.name in ("sgd", "adamw"), "optimizer.name", "must be sgd or adamw", self.name)
+            require(self.name in ("sgd", "adamw"), "optimizer.name", "must be sgd or adamw", self.name)
         if self.lr is not None:
-            _check(self.lr > 0 and math.isfinite(self.lr), "optimizer.lr", "must be a positive number", self.lr)
+            require(self.lr > 0 and math.isfinite(self.lr), "optimizer.lr", "must be a positive number", self.lr)
         if self.momentum is not None:
-            _check(0 <= self.momentum < 1, "optimizer.momentum", "must be in [0, 1)", self.momentum)
+            require(0 <= self.momentum < 1, "optimizer.momentum", "must be in [0, 1)", self.momentum)
         if self.warmup_rounds is not None:
-            _check(self.warmup_rounds >= 0, "optimizer.warmup_rounds", "must be >= 0", self.warmup_rounds)
+            require(self.warmup_rounds >= 0, "optimizer.warmup_rounds", "must be >= 0", self.warmup_rounds)
 
 
-@dataclass
-class AlgorithmConfig:
-    name: str = "topk"            # PS_ALGORITHMS (parameter-server mode) or GOSSIP_ALGORITHMS
-    keep_ratio: float = 0.01      # fraction of entries kept (sparsifiers); upper bound for adaptive K
-    threshold: float = 1e-3       # threshold sparsifier: entries with |a| >= threshold (after error feedback)
-    scope: str = "global"         # global | layer  (Top-K)
-    value_dtype: str = "fp16"     # fp32 | fp16 | bf16 | int8
-    error_feedback: bool = True
-    k_controller: str = "fixed"   # fixed | norm | rd
-    qsgd_levels: int = 16         # quantisers (qsgd, Malcom's dither): levels s
-    quant_bucket: int = 512       # quantisers: entries per norm (QSGD's bucket)
-    quant_norm: str = "l2"        # Malcom's dither: l2 (sparse levels) | linf (dense levels, low variance)
-    # delta: each robot runs its optimiser for local_steps and sends the model change; the coordinator
-    # averages. gradient: robots send one gradient; the coordinator's optimiser steps (dense and signSGD only).
-    update: str | None = None     # None: gradient for signSGD, delta otherwise
-    local_steps: int | None = None  # optimiser steps per round on each robot; None: DEFAULT_LOCAL_STEPS (delta), 1
-    weight_by_batch: bool = False  # mean aggregation: weight each update by the samples behind it (its batch)
-    server_lr: float = 1.0
-    server_momentum: float = 0.0
-    downlink_keep_ratio: float | None = None   # None: every entry the robots sent (their supports' union)
-    signum_momentum: float = 0.0  # signSGD: momentum before the sign (Signum); 0 = plain signSGD
-    sign_ties: str = "random"     # signSGD: what a zero entry is sent as: random (a fair coin) | plus (+1)
-    vote_warmup_rounds: int = 100  # signSGD-FV: plain majority vote for the first rounds
-    vote_forgetting: float = 1.0
-    vote_per_coordinate: bool = False
-    gamma: float = 0.5            # gossip consensus step
-    l1: float = 0.0               # Malcom-PSGD ℓ1 weight
+class AlgorithmFields:
+    """What every method shares; :data:`AlgorithmConfig` adds each registered method's own options
+    (``fleetlearn.algorithms``), flat as ``algorithm.<option>`` in YAML and ROS parameters."""
+
+    name: str
+    update: str | None
+    local_steps: int | None
+
+    @property
+    def entry(self) -> algorithms.Algorithm:
+        """The registry entry of this method."""
+        return algorithms.algorithm(self.name)
 
     @property
     def sends_deltas(self) -> bool:
         """Robots run the optimiser and send model deltas (else gradients for the coordinator's optimiser)."""
-        return self.update == "delta"
+        return self.update == algorithms.DELTA
 
     def validate(self) -> None:
+        require(self.name in algorithms.ALGORITHMS, "algorithm.name", f"must be one of {', '.join(algorithms.names())}",
+                self.name)
+        for option in algorithms.options():
+            problem = option.check(getattr(self, option.name))
+            require(problem is None, f"algorithm.{option.name}", problem or "", getattr(self, option.name))
         self._resolve_update()
-        _check(0 < self.keep_ratio <= 1, "algorithm.keep_ratio", "must be in (0, 1]", self.keep_ratio)
-        _check(0 <= self.threshold < math.inf, "algorithm.threshold", "must be finite and >= 0", self.threshold)
-        _check(self.scope in ("global", "layer"), "algorithm.scope", "must be global or layer", self.scope)
-        _check(self.value_dtype in ("fp32", "fp16", "bf16", "int8"), "algorithm.value_dtype",
-               "must be fp32, fp16, bf16 or int8", self.value_dtype)
-        _check(self.k_controller in ("fixed", "norm", "rd"), "algorithm.k_controller", "must be fixed, norm or rd",
-               self.k_controller)
-        _check(self.qsgd_levels >= 1, "algorithm.qsgd_levels", "must be >= 1", self.qsgd_levels)
-        _check(self.quant_bucket >= 1, "algorithm.quant_bucket", "must be >= 1", self.quant_bucket)
-        _check(self.quant_norm in ("l2", "linf"), "algorithm.quant_norm", "must be l2 or linf", self.quant_norm)
-        _check(self.server_lr > 0, "algorithm.server_lr", "must be > 0", self.server_lr)
-        _check(0 <= self.server_momentum < 1, "algorithm.server_momentum", "must be in [0, 1)",
-               self.server_momentum)
-        _check(self.name in PS_ALGORITHMS + GOSSIP_ALGORITHMS, "algorithm.name",
-               f"must be one of {', '.join(PS_ALGORITHMS + GOSSIP_ALGORITHMS)}", self.name)
-        _check(0 <= self.signum_momentum < 1, "algorithm.signum_momentum", "must be in [0, 1)", self.signum_momentum)
-        _check(self.sign_ties in ("random", "plus"), "algorithm.sign_ties", "must be random or plus", self.sign_ties)
-        _check(0 < self.vote_forgetting <= 1, "algorithm.vote_forgetting", "must be in (0, 1]", self.vote_forgetting)
-        if self.downlink_keep_ratio is not None:
-            _check(0 < self.downlink_keep_ratio <= 1, "algorithm.downlink_keep_ratio", "must be in (0, 1]",
-                   self.downlink_keep_ratio)
-
+        v = self
+        require(v.value_dtype in ("fp32", "fp16", "bf16", "int8"), "algorithm.value_dtype",
+                "must be fp32, fp16, bf16 or int8", v.value_dtype)
+        require(v.server_lr > 0, "algorithm.server_lr", "must be > 0", v.server_lr)
+        require(0 <= v.server_momentum < 1, "algorithm.server_momentum", "must be in [0, 1)", v.server_momentum)
+        if v.downlink_keep_ratio is not None:
+            require(0 < v.downlink_keep_ratio <= 1, "algorithm.downlink_keep_ratio", "must be in (0, 1]",
+                    v.downlink_keep_ratio)
 
     def _resolve_update(self) -> None:
-        """Fill ``update`` and ``local_steps`` from the algorithm, and refuse a gradient mode that cannot learn.
+        """Fill ``update`` and ``local_steps`` from the method's entry; refuse an update kind it cannot run.
 
         A compressed gradient fed to the coordinator's optimiser (AdamW, momentum) learnt a tenth of dense:
         the step is dense, so the downlink re-sparsifies it through a second error feedback, and stale
         error-feedback entries become sign-like Adam steps. Robots that run the optimiser themselves and
         send their compressed model change learn at dense's pace (README "Compressed training").
         """
-        signs = self.name in SIGN_ALGORITHMS
+        runs = self.entry.updates
         if self.update is None:
-            self.update = "gradient" if signs else "delta"
-        _check(self.update in ("delta", "gradient"), "algorithm.update", "must be delta or gradient", self.update)
-        if self.update == "gradient":
-            _check(self.name == "dense" or signs, "algorithm.update",
-                   f"gradient mode sends {self.name} gradients to the coordinator's optimiser, which learns a tenth "
-                   "of dense under compression (README: Compressed training); dense and signSGD only, use delta",
-                   self.update)
-        else:
-            _check(not signs, "algorithm.update", f"{self.name} votes on gradient signs: must be gradient",
-                   self.update)
+            self.update = runs[0]
+        require(self.update in (algorithms.DELTA, algorithms.GRADIENT), "algorithm.update",
+                "must be delta or gradient", self.update)
+        if self.update not in runs:
+            why = (f"{self.name} sends compressed model changes (delta) only: a compressed gradient through the "
+                    "coordinator's optimiser learns a tenth of dense (README: Compressed training)"
+                    if self.update == algorithms.GRADIENT else f"{self.name} runs in gradient mode only")
+            require(False, "algorithm.update", why, self.update)
         if self.local_steps is None:
-            self.local_steps = DEFAULT_LOCAL_STEPS if self.update == "delta" else 1
-        _check(self.local_steps >= 1, "algorithm.local_steps", "must be >= 1", self.local_steps)
-        _check(self.update == "delta" or self.local_steps == 1, "algorithm.local_steps",
-               "gradient mode makes one coordinator step per round: must be 1 (or algorithm.update: delta)",
-               self.local_steps)
+            self.local_steps = DEFAULT_LOCAL_STEPS if self.update == algorithms.DELTA else 1
+        require(self.local_steps >= 1, "algorithm.local_steps", "must be >= 1", self.local_steps)
+        require(self.update == algorithms.DELTA or self.local_steps == 1, "algorithm.local_steps",
+                "gradient mode makes one coordinator step per round: must be 1 (or algorithm.update: delta)",
+                self.local_steps)
+
+
+def _algorithm_config() -> type:
+    """The algorithm section: the shared fields, then every registered method's options."""
+    ps, gossip = ", ".join(algorithms.names("ps")), ", ".join(algorithms.names("gossip"))
+    shared = [
+        ("name", str, setting(algorithms.DEFAULT, f"the method: {ps} (ps) or {gossip} (gossip)")),
+        ("update", str | None, setting(None, "delta: each robot runs the optimiser and sends its compressed model "
+                                             "change; gradient: the coordinator's optimiser (dense and signSGD "
+                                             "only); unset: the method's own (gradient for signSGD, else delta)")),
+        ("local_steps", int | None, setting(None, f"optimiser steps per round on each robot; unset: "
+                                                  f"{DEFAULT_LOCAL_STEPS} with update delta, 1 with gradient")),
+        ("value_dtype", str, setting("fp16", "encoding of kept values (sparse uplinks, the downlink): fp32, fp16, "
+                                             "bf16 or int8")),
+        ("server_lr", float, setting(1.0, "coordinator step size applied to the averaged model change")),
+        ("server_momentum", float, setting(0.0, "coordinator momentum on the averaged model change (the downlink "
+                                                "grows toward dense: it spreads over every entry ever sent)")),
+        ("downlink_keep_ratio", float | None, setting(None, "keep ratio of the compressed global step; unset: "
+                                                            "every entry the robots sent")),
+    ]
+    own = [(o.name, o.type, setting(o.default, o.doc)) for o in algorithms.options()]
+    cls = dataclasses.make_dataclass("AlgorithmConfig", shared + own, bases=(AlgorithmFields,))
+    cls.__module__ = __name__  # pickling and repr find it here
+    return cls
+
+
+AlgorithmConfig = _algorithm_config()
+
 
 @dataclass
 class LinkConfig:
-    cap_bps: float | None = field(default=1e6, metadata={"inf": "no cap"})  # per-robot uplink cap (None too)
-    comm_time_s: float = 1.0      # uplink time granted per round: budget = throughput x comm_time
+    cap_bps: float | None = setting(1e6, "configured uplink cap, bit/s; the byte budget uses min(measured, cap); "
+                                         ".inf: no cap", inf="no cap")
+    comm_time_s: float = setting(1.0, "uplink time granted per round, seconds: budget = rate x comm_time")
     rate_bps: float | None = None  # inproc only: simulated link rate (None: unlimited)
     downlink_rate_bps: float | None = None  # inproc only: the coordinator's simulated broadcast rate (None: unlimited)
     latency_s: float = 0.0        # inproc only: simulated one-way latency
-    initial_bps: float = 1e6      # prior before anything was measured, when no cap is set
+    initial_bps: float = setting(1e6, "rate assumed before anything was measured, bit/s")
 
     def validate(self) -> None:
         if self.cap_bps is not None:
-            _check(self.cap_bps > 0, "link.cap_bps", "must be > 0 (or null for no cap)", self.cap_bps)
-        _check(self.comm_time_s > 0, "link.comm_time_s", "must be > 0", self.comm_time_s)
+            require(self.cap_bps > 0, "link.cap_bps", "must be > 0 (or null for no cap)", self.cap_bps)
+        require(self.comm_time_s > 0, "link.comm_time_s", "must be > 0", self.comm_time_s)
         for name in ("rate_bps", "downlink_rate_bps"):
             value = getattr(self, name)
-            _check(value is None or value > 0, f"link.{name}", "must be > 0 (or null for unlimited)", value)
-        _check(self.latency_s >= 0, "link.latency_s", "must be >= 0", self.latency_s)
-        _check(self.initial_bps > 0, "link.initial_bps", "must be > 0", self.initial_bps)
+            require(value is None or value > 0, f"link.{name}", "must be > 0 (or null for unlimited)", value)
+        require(self.latency_s >= 0, "link.latency_s", "must be >= 0", self.latency_s)
+        require(self.initial_bps > 0, "link.initial_bps", "must be > 0", self.initial_bps)
 
 
 @dataclass
 class RoundConfig:
-    deadline_s: float = 20.0      # updates arriving later are not aggregated
-    min_robots: int = 1           # a round needs this many updates to make a step
-    robot_timeout_s: float = 10.0  # a silent robot is dropped after this
-    start_wait_s: float = 30.0    # the first round waits this long for the whole fleet, then starts with min_robots
-    start_timeout_s: float = 300.0  # with no robot at all after this, the coordinator gives up
+    deadline_s: float = setting(20.0, "seconds a round collects updates; later ones are not aggregated")
+    min_robots: int = setting(1, "updates a round needs to make a step")
+    robot_timeout_s: float = setting(10.0, "a robot silent this long is dropped from the fleet")
+    start_wait_s: float = setting(30.0, "the first round waits this long for the whole fleet, then starts with "
+                                        "min_robots")
+    start_timeout_s: float = setting(300.0, "with no robot at all after this many seconds, the coordinator gives up")
 
     def validate(self) -> None:
-        _check(self.deadline_s > 0, "round.deadline_s", "must be > 0", self.deadline_s)
-        _check(self.min_robots >= 1, "round.min_robots", "must be >= 1", self.min_robots)
-        _check(self.robot_timeout_s > 0, "round.robot_timeout_s", "must be > 0", self.robot_timeout_s)
+        require(self.deadline_s > 0, "round.deadline_s", "must be > 0", self.deadline_s)
+        require(self.min_robots >= 1, "round.min_robots", "must be >= 1", self.min_robots)
+        require(self.robot_timeout_s > 0, "round.robot_timeout_s", "must be > 0", self.robot_timeout_s)
 
 
 @dataclass
@@ -322,13 +343,13 @@ class NetworkConfig:
     schedule: list[RateChange] = field(default_factory=list)
 
     def validate(self) -> None:
-        _check(self.rate_bps > 0, "network.rate_bps", "must be > 0", self.rate_bps)
-        _check(0 <= self.loss < 1, "network.loss", "must be in [0, 1)", self.loss)
+        require(self.rate_bps > 0, "network.rate_bps", "must be > 0", self.rate_bps)
+        require(0 <= self.loss < 1, "network.loss", "must be in [0, 1)", self.loss)
         for i, change in enumerate(self.schedule):
             name = f"network.schedule[{i}]"
-            _check(bool(change.robot), f"{name}.robot", "must name a robot", change.robot)
-            _check((change.round is None) != (change.time_s is None), name, "needs exactly one of round, time_s",
-                   change)
+            require(bool(change.robot), f"{name}.robot", "must name a robot", change.robot)
+            require((change.round is None) != (change.time_s is None), name, "needs exactly one of round, time_s",
+                    change)
 
 
 @dataclass
@@ -344,23 +365,26 @@ class TopologyChange:
 class GossipConfig:
     """Decentralised mode: who talks to whom, and how rounds are paced."""
 
-    topology: str = "ring"        # ring | torus | full | edges | radius
-    edges: list[list[str]] = field(default_factory=list)        # topology "edges": [[robot_0, robot_1], ...]
-    positions: dict[str, list[float]] = field(default_factory=dict)  # topology "radius": robot -> [x, y]
-    radius: float = 1.0
-    schedule: list[TopologyChange] = field(default_factory=list)
-    round_period_s: float = 1.0   # each robot starts a round on its own clock this often
-    deadline_s: float = 0.8       # a neighbour's residual must arrive within this, or it is left out
-    dead_after_rounds: int = 3    # a neighbour silent this many rounds is not waited for (still mixed if it returns)
-    same_init: bool = True        # every robot starts from the model of run.seed (copies need no first exchange)
-    train: bool = True            # false: pure gossip of the initial models (consensus tests, gamma tuning)
+    topology: str = setting("ring", "who gossips with whom: ring, torus, full, edges or radius")
+    edges: list[list[str]] = setting(doc="topology edges: YAML list of robot pairs, e.g. [[robot_0, robot_1]]",
+                                     factory=list)
+    positions: dict[str, list[float]] = setting(doc="topology radius: YAML mapping robot -> [x, y]", factory=dict)
+    radius: float = setting(1.0, "topology radius: robots closer than this are neighbours")
+    schedule: list[TopologyChange] = setting(doc="topology changes: YAML list of {round, edges | positions}",
+                                             factory=list)
+    round_period_s: float = setting(1.0, "seconds between a peer's gossip rounds")
+    deadline_s: float = setting(0.8, "a neighbour's residual must arrive within this, or it is left out of the round")
+    dead_after_rounds: int = setting(3, "a neighbour silent this many rounds is not waited for (mixed again if it "
+                                        "returns)")
+    same_init: bool = setting(True, "every robot starts from the model of run.seed")
+    train: bool = setting(True, "false: gossip the initial models only (consensus tests, gamma tuning)")
 
     def validate(self) -> None:
-        _check(self.topology in ("ring", "torus", "full", "edges", "radius"), "gossip.topology",
-               "must be ring, torus, full, edges or radius", self.topology)
-        _check(self.radius > 0, "gossip.radius", "must be > 0", self.radius)
-        _check(self.round_period_s > 0, "gossip.round_period_s", "must be > 0", self.round_period_s)
-        _check(self.deadline_s > 0, "gossip.deadline_s", "must be > 0", self.deadline_s)
+        require(self.topology in ("ring", "torus", "full", "edges", "radius"), "gossip.topology",
+                "must be ring, torus, full, edges or radius", self.topology)
+        require(self.radius > 0, "gossip.radius", "must be > 0", self.radius)
+        require(self.round_period_s > 0, "gossip.round_period_s", "must be > 0", self.round_period_s)
+        require(self.deadline_s > 0, "gossip.deadline_s", "must be > 0", self.deadline_s)
 
 
 @dataclass
@@ -378,41 +402,31 @@ class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
 
     def validate(self) -> Config:
-        _check(self.mode in ("ps", "gossip"), "mode", "must be ps or gossip", self.mode)
-        allowed = PS_ALGORITHMS if self.mode == "ps" else GOSSIP_ALGORITHMS
-        _check(self.algorithm.name in allowed, "algorithm.name", f"mode {self.mode} runs {', '.join(allowed)}",
-               self.algorithm.name)
+        require(self.mode in ("ps", "gossip"), "mode", "must be ps or gossip", self.mode)
+        allowed = algorithms.names(self.mode)
+        require(self.algorithm.name in allowed, "algorithm.name", f"mode {self.mode} runs {', '.join(allowed)}",
+                self.algorithm.name)
         if self.mode == "gossip":
-            _check(self.algorithm.local_steps in (None, 1), "algorithm.local_steps",
-                   "gossip peers take one optimiser step per round: must be 1", self.algorithm.local_steps)
-            _check(self.algorithm.update in (None, "delta"), "algorithm.update",
-                   "gossip peers run their own optimiser and exchange models: must be delta", self.algorithm.update)
+            require(self.algorithm.local_steps in (None, 1), "algorithm.local_steps",
+                    "gossip peers take one optimiser step per round: must be 1", self.algorithm.local_steps)
+            require(self.algorithm.update in (None, "delta"), "algorithm.update",
+                    "gossip peers run their own optimiser and exchange models: must be delta", self.algorithm.update)
             self.algorithm.local_steps = 1
         for f in dataclasses.fields(self):
             section = getattr(self, f.name)
             if hasattr(section, "validate"):
                 section.validate()
-        if self.algorithm.name in SIGN_ALGORITHMS:
-            self._check_sign_step()
-        _check(self.round.min_robots <= self.robots.count, "round.min_robots", "must be <= robots.count",
-               self.round.min_robots)
+        check = self.algorithm.entry.check  # the method's own rule across sections
+        problem = check(self) if check is not None else None
+        if problem is not None:
+            require(False, *problem)
+        require(self.round.min_robots <= self.robots.count, "round.min_robots", "must be <= robots.count",
+                self.round.min_robots)
         for name, override in self.robots.overrides.items():
-            _check(override.data_root is None or self.task.partition == "local",
-                   f"robots.overrides.{name}.data_root", "is read only with task.partition local",
-                   override.data_root)
+            require(override.data_root is None or self.task.partition == "local",
+                    f"robots.overrides.{name}.data_root", "is read only with task.partition local",
+                    override.data_root)
         return self
-
-    def _check_sign_step(self) -> None:
-        """signSGD's global step is −lr·vote, one bit per entry on the downlink. A stateful or decaying
-        optimiser on the coordinator (the detector's recipe is AdamW) makes that step dense-valued, and the
-        1-bit downlink would re-compress it through a second error feedback: the loss that broke compressed
-        gradients. Signum's momentum lives on the robots (algorithm.signum_momentum)."""
-        o = self.optimizer
-        for name, value, wanted in (("name", o.name, "sgd"), ("momentum", o.momentum, 0.0),
-                                    ("weight_decay", o.weight_decay, 0.0)):
-            _check(value == wanted, f"optimizer.{name}",
-                   f"{self.algorithm.name} steps x - lr * vote on the coordinator: set it to {wanted} "
-                   "(a stateful optimiser makes the 1-bit step lossy)", value)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,20 +1,11 @@
-"""Aggregation rules: server side (mean, majority vote, federated vote) and gossip mixing."""
+"""Aggregation rules: server side (mean, majority vote, federated vote) and gossip mixing, by name."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from .base import Aggregator, Contribution
+from .base import AGGREGATORS, Aggregator, Contribution
+from .gossip import RULES, ConsensusRule
 from .mean import MeanAggregator
 from .vote import FederatedVote, MajorityVote
 
-__all__ = ["Aggregator", "Contribution", "FederatedVote", "MajorityVote", "MeanAggregator", "make_aggregator"]
-
-
-def make_aggregator(algorithm: str, **params: Any) -> Aggregator:
-    """The server aggregator of a parameter-server algorithm."""
-    if algorithm == "signsgd_mv":
-        return MajorityVote()
-    if algorithm == "signsgd_fv":
-        return FederatedVote(**params)
-    return MeanAggregator(**params)
+__all__ = ["AGGREGATORS", "RULES", "Aggregator", "ConsensusRule", "Contribution", "FederatedVote", "MajorityVote",
+           "MeanAggregator"]

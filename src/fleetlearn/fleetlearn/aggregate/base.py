@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 from torch import Tensor
 
 from ..codec import Compressed
+from ..registry import Registry
 
 
 @dataclass
@@ -23,6 +25,9 @@ class Contribution:
         return self.message.to_dense()
 
 
+AGGREGATORS: Registry[type] = Registry("aggregator")
+
+
 class Aggregator(ABC):
     """Combines the contributions that arrived before the deadline (partial participation)."""
 
@@ -31,3 +36,7 @@ class Aggregator(ABC):
     @abstractmethod
     def aggregate(self, contributions: list[Contribution]) -> Tensor:
         """The aggregated update, a dense float32 vector of length d."""
+
+    def metrics(self) -> dict[str, Any]:
+        """What the rule learnt, for the coordinator's round row and rqt (none by default)."""
+        return {}

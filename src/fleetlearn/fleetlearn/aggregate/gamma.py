@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from ..codec import Compressed
-from .gossip import consensus_distance, gossip_error, make_rule
+from .gossip import Choco, consensus_distance, gossip_error
 from .topology import Graph
 
 
@@ -32,7 +32,7 @@ def simulate_gossip(graph: Graph, compress: Callable[[Tensor], Compressed], gamm
     nodes = graph.nodes
     x = {n: torch.randn(d, generator=gen) for n in nodes}
     public = {n: v.clone() for n, v in x.items()}
-    rules = {n: make_rule("choco", gamma) for n in nodes}
+    rules = {n: Choco(gamma) for n in nodes}
     history = []
     for _ in range(rounds):
         for n in nodes:

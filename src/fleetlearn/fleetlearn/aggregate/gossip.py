@@ -18,6 +18,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
+from ..registry import Registry
+
 
 def gossip_error(own: Tensor, copies: dict[str, Tensor], weights: dict[str, float]) -> Tensor:
     """e_i = Σ_j w_ij (x̂_j − x̂_i) over the given neighbours (``weights`` without the robot itself)."""
@@ -27,20 +29,25 @@ def gossip_error(own: Tensor, copies: dict[str, Tensor], weights: dict[str, floa
     return error
 
 
+RULES: Registry[type] = Registry("gossip rule")
+
+
 class ConsensusRule(ABC):
     """x_i ← rule(x_i, e_i): the step towards the neighbours after the local update."""
 
     name: str
+    tunable = True  # γ scales the gossip error: ``fleetlearn gossip-gamma`` can pick it by simulation
 
     @abstractmethod
     def step(self, x: Tensor, error: Tensor, lr: float) -> Tensor:
         """The new model from the locally updated one and the gossip error."""
 
 
+@RULES.register("consensus")
 class Choco(ConsensusRule):
     """CHOCO-SGD (Koloskova, Stich, Jaggi 2019): x ← x + γ e, one γ for every parameter."""
 
-    name = "choco"
+    name = "consensus"
 
     def __init__(self, gamma: float) -> None:
         self.gamma = gamma
@@ -49,13 +56,15 @@ class Choco(ConsensusRule):
         return x + self.gamma * error
 
 
+@RULES.register("adaptive_consensus")
 class AdaGossip(ConsensusRule):
     """AdaGossip (Aketi, Hashemi, Roy 2024): a per-parameter γ from the gossip error's second moment.
 
         u ← β u + (1 − β) e²,  û = u / (1 − βᵗ),  γ_i = min(1, γ / (√û + 1e-8)),  x ← x + γ_i ⊙ e
     """
 
-    name = "adagossip"
+    name = "adaptive_consensus"
+    tunable = False  # γ is an absolute step on the scale of real gossip errors
 
     def __init__(self, gamma: float, beta: float = 0.999, eps: float = 1e-8) -> None:
         self.gamma = gamma
@@ -74,6 +83,7 @@ class AdaGossip(ConsensusRule):
         return x + rate * error
 
 
+@RULES.register("l1_consensus")
 class Malcom(ConsensusRule):
     """Malcom-PSGD (Campbell et al.): the CHOCO step, then an ℓ1 proximal step.
 
@@ -83,7 +93,7 @@ class Malcom(ConsensusRule):
     (see design/algorithms.md §6).
     """
 
-    name = "malcom"
+    name = "l1_consensus"
 
     def __init__(self, gamma: float, l1: float, l1_mask: Tensor) -> None:
         self.gamma = gamma
@@ -107,15 +117,3 @@ def consensus_distance(models: list[Tensor]) -> float:
 def sparsity(x: Tensor) -> float:
     """Fraction of exact zeros."""
     return float((x == 0).sum()) / max(1, x.numel())
-
-
-def make_rule(name: str, gamma: float, l1: float = 0.0, l1_mask: Tensor | None = None) -> ConsensusRule:
-    if name == "choco":
-        return Choco(gamma)
-    if name == "adagossip":
-        return AdaGossip(gamma)
-    if name == "malcom":
-        if l1_mask is None:
-            raise ValueError("malcom needs the ℓ1 mask of the model")
-        return Malcom(gamma, l1, l1_mask)
-    raise ValueError(f"unknown gossip algorithm {name!r}: choose choco, adagossip or malcom")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .base import Aggregator, Contribution
+from .base import AGGREGATORS, Aggregator, Contribution
 
 
+@AGGREGATORS.register("mean")
 class MeanAggregator(Aggregator):
     """(1/n) Σ decoded_i, or weighted by each robot's batch size (samples behind the update)."""
 

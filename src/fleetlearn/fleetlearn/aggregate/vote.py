@@ -20,11 +20,12 @@ and a 1 M-parameter model — for finer trust where robots are good at different
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import Tensor
 
-from .base import Aggregator, Contribution
+from .base import AGGREGATORS, Aggregator, Contribution
 
 
 def robot_signs(c: Contribution) -> Tensor:
@@ -42,6 +43,7 @@ def vote(signs: list[Tensor], weights: list[Tensor | float]) -> Tensor:
     return torch.where(total < 0, -1.0, 1.0)
 
 
+@AGGREGATORS.register("majority_vote")
 class MajorityVote(Aggregator):
     name = "majority_vote"
 
@@ -49,6 +51,7 @@ class MajorityVote(Aggregator):
         return vote([robot_signs(c) for c in contributions], [1.0] * len(contributions))
 
 
+@AGGREGATORS.register("federated_vote")
 class FederatedVote(Aggregator):
     """Weighted vote with log-odds weights learned from agreement with the decoded vote."""
 
@@ -94,6 +97,9 @@ class FederatedVote(Aggregator):
             previous = self.agree.get(c.robot_id, 0.0)
             self.agree[c.robot_id] = previous * self.forgetting + hit
             self.total[c.robot_id] = self.total.get(c.robot_id, 0.0) * self.forgetting + 1.0
+
+    def metrics(self) -> dict[str, Any]:
+        return {"vote_weights": self.weights()}  # who the vote trusts, for plots and rqt
 
     def weights(self) -> dict[str, float]:
         """Current per-robot weights (the mean over coordinates in per-coordinate mode), for metrics."""

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from ..codec import Compressed
+from ..registry import Registry
 
 
 class Compressor(ABC):
@@ -40,22 +41,20 @@ def flat_float32(x: Tensor) -> Tensor:
     return x.detach().to(torch.float32)
 
 
-_REGISTRY: dict[str, Callable[..., Compressor]] = {}
+COMPRESSORS: Registry[Callable[..., Compressor]] = Registry("compressor")
 
 
 def register(name: str, **preset: Any) -> Callable[[type[Compressor]], type[Compressor]]:
-    """Class decorator: make ``make_compressor(name, **params)`` build ``cls(**preset, **params)``."""
+    """Class decorator: make ``make_compressor(name, **params)`` build ``cls(**preset, **params)``;
+    ``name`` is also the codec the message carries on the wire."""
 
     def add(cls: type[Compressor]) -> type[Compressor]:
-        if name in _REGISTRY:
-            raise ValueError(f"compressor {name!r} registered twice")
-
         def build(**params: Any) -> Compressor:
             compressor = cls(**{**preset, **params})
             compressor.name = name
             return compressor
 
-        _REGISTRY[name] = build
+        COMPRESSORS.add(name, build)
         return cls
 
     return add
@@ -63,10 +62,8 @@ def register(name: str, **preset: Any) -> Callable[[type[Compressor]], type[Comp
 
 def make_compressor(name: str, **params: Any) -> Compressor:
     """Build the compressor registered as ``name`` (see :func:`available_compressors`)."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown compressor {name!r}; available: {available_compressors()}")
-    return _REGISTRY[name](**params)
+    return COMPRESSORS.make(name, **params)
 
 
 def available_compressors() -> list[str]:
-    return sorted(_REGISTRY)
+    return COMPRESSORS.names()

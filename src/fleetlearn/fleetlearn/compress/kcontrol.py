@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from ..codec import Compressed, encode, max_sparse_k, sparse_size_bound
+from ..registry import Registry
 from .sparse import KSparsifier
 from .topk_fast import count_at_least, kth_largest_magnitude
+
+CONTROLLERS: Registry[type] = Registry("K controller")
 
 
 class KController(ABC):
@@ -72,6 +74,7 @@ def target_k(d: int, keep_ratio: float | None, k: int | None) -> int:
     return min(max(int(chosen), 1), d)
 
 
+@CONTROLLERS.register("fixed")
 class FixedK(KController):
     """The same K every step (fixed Top-K), still capped by the link."""
 
@@ -83,6 +86,7 @@ class FixedK(KController):
         return self.k
 
 
+@CONTROLLERS.register("norm")
 class NormProportionalK(KController):
     """**[ours]** Spend entries where the residual is large: ‖TopK(a)‖² >= (K/d)‖a‖².
 
@@ -129,6 +133,7 @@ class NormProportionalK(KController):
             self.mean_energy = self.beta * self.mean_energy + (1 - self.beta) * self._energy
 
 
+@CONTROLLERS.register("rd")
 class RateDistortionK(KController):
     """**[ours]** Maximise Σ_t ‖TopK_t(a_t)‖² subject to Σ_t bits_t <= B.
 
@@ -173,22 +178,13 @@ def squared_norm(a: Tensor) -> float:
     return math.fsum(float(torch.dot(chunk, chunk)) for chunk in a.reshape(-1).float().split(1 << 16))
 
 
-_CONTROLLERS: dict[str, Callable[..., KController]] = {
-    "fixed": FixedK,
-    "norm": NormProportionalK,
-    "rd": RateDistortionK,
-}
-
-
 def make_controller(name: str, d: int, **params: Any) -> KController:
     """Build the K controller registered as ``name`` (fixed, norm, rd)."""
-    if name not in _CONTROLLERS:
-        raise ValueError(f"unknown K controller {name!r}; available: {sorted(_CONTROLLERS)}")
-    return _CONTROLLERS[name](d, **params)
+    return CONTROLLERS.make(name, d=d, **params)
 
 
 def available_controllers() -> list[str]:
-    return sorted(_CONTROLLERS)
+    return CONTROLLERS.names()
 
 
 def compress_within_budget(

@@ -22,7 +22,6 @@ from typing import Any
 import torch
 
 from ..aggregate import Contribution
-from ..aggregate.vote import FederatedVote
 from ..config import Config, robot_names
 from ..msgs import CompressedUpdate, GlobalStep, Header, RobotStatus, RoundAnnouncement, SnapshotRequest, Time
 from ..task import Task
@@ -31,7 +30,7 @@ from . import topics
 from .recorder import Recorder
 from .server import Server, params_crc32
 from .snapshot import snapshot_chunks
-from .uplink import dense_message_bytes, uplink_codec
+from .uplink import dense_message_bytes
 from .validate import ROBOT_ID, Rejected, decode_payload
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ class Coordinator:
         self.members: dict[str, Member] = {}
         self.fleet = set(robot_names(config.robots.count))
         self.subscribed: set[str] = set()  # a Bus subscription lives on after its robot is dropped
-        self.update_codec = uplink_codec(config.algorithm.name)
+        self.update_codec = config.algorithm.entry.compressor
         self.update_kind = (CompressedUpdate.KIND_MODEL_DELTA if config.algorithm.sends_deltas
                             else CompressedUpdate.KIND_GRADIENT)
         self.rejected: Counter[str] = Counter()
@@ -275,9 +274,7 @@ class Coordinator:
                    rejected=sum(self.rejected.values()), round_time_s=now - current.opened_at,
                    step_time_s=time.perf_counter() - started, update_norm=result.update_norm,
                    members=len(self.members))
-        if isinstance(self.server.aggregator, FederatedVote):  # who the vote trusts, for plots and rqt
-            row["vote_weights"] = self.server.aggregator.weights()
-        self.recorder.record("round", **row)
+        self.recorder.record("round", **row, **self.server.aggregator.metrics())
         every = self.config.run.eval_every
         if every and self.rounds_done % every == 0 and self.rounds_done < self.config.run.rounds:
             self.run_evaluation()

@@ -21,10 +21,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ..aggregate.gossip import gossip_error, make_rule, sparsity
+from ..aggregate.gossip import RULES, gossip_error, sparsity
 from ..aggregate.topology import Topology
 from ..codec import Compressed, encode
-from ..compress import Compressor, FlatLayout, make_compressor
+from ..compress import make_compressor
 from ..config import Config, robot_names
 from ..msgs import CompressedUpdate, Header, RobotStatus
 from ..task import Task
@@ -33,23 +33,10 @@ from . import topics
 from .build import robot_seed
 from .recorder import Recorder
 from .server import params_crc32
-from .uplink import dense_message_bytes
+from .uplink import dense_message_bytes, make_uplink_compressor
 from .validate import ROBOT_ID, Rejected, decode_payload
 
 log = logging.getLogger(__name__)
-
-
-def residual_compressor(config: Config, seed: int, layout: FlatLayout | None = None) -> Compressor:
-    """Top-K (values as configured) for CHOCO/AdaGossip; the dithered quantiser for Malcom-PSGD.
-
-    ``scope: layer`` needs the model's ``layout``; without one (γ simulated on random vectors) Top-K is global.
-    """
-    a = config.algorithm
-    if a.name == "malcom":  # dithered levels with least-squares bucket scales: a contraction, as gossip needs
-        return make_compressor("dither", levels=a.qsgd_levels, norm=a.quant_norm, bucket=a.quant_bucket,
-                               rescale=True, seed=seed)
-    return make_compressor("topk", keep_ratio=a.keep_ratio, value_type=a.value_dtype, seed=seed,
-                           scope=a.scope if layout is not None else "global", layout=layout)
 
 
 class Peer:
@@ -73,10 +60,10 @@ class Peer:
         self.next_apply = dict.fromkeys(self.tracked, 1)          # next residual round to add, per neighbour
         self.pending: dict[str, dict[int, Compressed]] = defaultdict(dict)
         self.last_heard = dict.fromkeys(self.tracked, 0)          # last round heard from each neighbour
-        self.compressor = residual_compressor(config, robot_seed(config, robot_id), task.layout)
+        self.compressor = make_uplink_compressor(config.algorithm, robot_seed(config, robot_id), task.layout)
         self.dense = make_compressor("none")
-        self.rule = make_rule(config.algorithm.name, config.algorithm.gamma, config.algorithm.l1,
-                              task.l1_mask() if config.algorithm.name == "malcom" else None)
+        entry = config.algorithm.entry
+        self.rule = RULES.make(entry.rule, **entry.rule_params(config.algorithm, task))
         self.round = 0
         self.mixed = 0
         self.round_started = 0.0

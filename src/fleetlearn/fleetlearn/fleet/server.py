@@ -21,16 +21,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from ..aggregate import Contribution, make_aggregator
+from ..aggregate import AGGREGATORS, Contribution
 from ..codec import Compressed, encode
 from ..compress import ErrorFeedback, make_compressor
 from ..config import AlgorithmConfig
 from ..task import Task
 
 log = logging.getLogger(__name__)
-
-# Downlink codec per algorithm: a dense baseline stays dense; sign methods send ±η exactly.
-DOWNLINK_CODEC = {"dense": "none", "signsgd_mv": "scaled_sign", "signsgd_fv": "scaled_sign"}
 
 
 @dataclass
@@ -47,15 +44,9 @@ class Server:
         self.task = task
         self.algorithm = algorithm
         self.d = task.num_params
-        if algorithm.name == "signsgd_fv":
-            params = {"warmup_rounds": algorithm.vote_warmup_rounds, "forgetting": algorithm.vote_forgetting,
-                      "per_coordinate": algorithm.vote_per_coordinate}
-        elif algorithm.name == "signsgd_mv":
-            params = {}
-        else:
-            params = {"weight_by_batch": algorithm.weight_by_batch}
-        self.aggregator = make_aggregator(algorithm.name, **params)
-        self.codec = DOWNLINK_CODEC.get(algorithm.name, "topk")
+        entry = algorithm.entry
+        self.aggregator = AGGREGATORS.make(entry.aggregator, **entry.aggregator_params(algorithm))
+        self.codec = entry.downlink
         downlink: dict = {"seed": seed}
         if self.codec == "topk":
             downlink.update(keep_ratio=1.0, value_type=algorithm.value_dtype)

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ..codec import Compressed, encode
 from ..compress import (
+    Compressor,
     ErrorFeedback,
     FlatLayout,
     KSparsifier,
@@ -22,14 +23,6 @@ from ..compress import (
     make_controller,
 )
 from ..config import AlgorithmConfig
-
-# Robot-side compressor of each parameter-server algorithm (the rest are compressor names).
-UPLINK_COMPRESSOR = {"dense": "none", "signsgd_mv": "sign", "signsgd_fv": "sign"}
-
-
-def uplink_codec(algorithm: str) -> str:
-    """The codec name every update of a parameter-server algorithm carries on the wire."""
-    return UPLINK_COMPRESSOR.get(algorithm, algorithm)
 
 
 @dataclass
@@ -48,27 +41,15 @@ class Uplink:
     def __init__(self, algorithm: AlgorithmConfig, d: int, seed: int = 0, layout: FlatLayout | None = None) -> None:
         """``layout``: the model's tensors in the flat vector, needed by Top-K's ``scope: layer``."""
         self.d = d
-        self.codec = uplink_codec(algorithm.name)
-        params: dict = {"seed": seed}
-        if self.codec in ("topk", "randomk", "threshold"):
-            params["value_type"] = algorithm.value_dtype
-            if self.codec == "threshold":
-                params["threshold"] = algorithm.threshold
-            else:
-                params["keep_ratio"] = algorithm.keep_ratio
-            if self.codec == "topk":
-                params.update(scope=algorithm.scope, layout=layout)
-        elif self.codec == "sign":
-            params["ties"] = algorithm.sign_ties
-        elif self.codec == "qsgd":
-            params.update(levels=algorithm.qsgd_levels, bucket=algorithm.quant_bucket)
-        self.compressor = make_compressor(self.codec, **params)
+        entry = algorithm.entry
+        self.codec = entry.compressor
+        self.compressor = make_uplink_compressor(algorithm, seed, layout)
         self.sparse = isinstance(self.compressor, KSparsifier)
         self.controller = (make_controller(algorithm.k_controller, d, keep_ratio=algorithm.keep_ratio,
                                            value_type=algorithm.value_dtype) if self.sparse else None)
-        signs = algorithm.name.startswith("signsgd")
-        self.memory = ErrorFeedback() if algorithm.error_feedback and self.compressor.biased and not signs else None
-        self.signum_momentum = algorithm.signum_momentum if signs else 0.0
+        feedback = entry.reads("error_feedback") and algorithm.error_feedback and self.compressor.biased
+        self.memory = ErrorFeedback() if feedback else None
+        self.signum_momentum = algorithm.signum_momentum if entry.reads("signum_momentum") else 0.0
         self.momentum: Tensor | None = None
 
     def encode(self, g: Tensor, budget_bytes: int | None) -> Encoded | None:
@@ -99,6 +80,13 @@ class Uplink:
         if self.memory is not None:
             self.memory.update(a, message)
         return Encoded(message, payload)
+
+
+def make_uplink_compressor(algorithm: AlgorithmConfig, seed: int, layout: FlatLayout | None = None) -> Compressor:
+    """The method's compressor of robot updates (gossip: residuals), as its registry entry builds it;
+    ``layout``: the model's tensors (Top-K's ``scope: layer``), None for vectors that are not a model."""
+    entry = algorithm.entry
+    return make_compressor(entry.compressor, seed=seed, **entry.compressor_params(algorithm, layout))
 
 
 def dense_message_bytes(params: Tensor, overhead: int) -> int:

@@ -29,7 +29,7 @@ from typing import Any
 import torch
 import torchvision
 
-from fleetlearn.task import DetectionConfig, DetectionTask, default_data_root, ensure_synthetic_voc, model_names
+from fleetlearn.task import MODELS, DetectionConfig, DetectionTask, default_data_root, ensure_synthetic_voc
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEMO_MODEL = "fcos_tiny"
@@ -128,7 +128,7 @@ def main() -> None:
     data_root = ensure_synthetic_voc(root, num_train=2000, num_val=300, seed=0, image_size=128)
     generation_s = time.perf_counter() - start
 
-    models = [DEMO_MODEL] if args.quick else model_names()
+    models = [DEMO_MODEL] if args.quick else MODELS.names()
     result = {
         "machine": {
             "cpu": platform.processor() or platform.machine(),

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from fleetlearn.cli import DEMO_OVERRIDES
-from fleetlearn.config import DEFAULT_LOCAL_STEPS, ConfigError, apply_overrides, config_from_dict, load_config
+from fleetlearn.config import (
+    DEFAULT_LOCAL_STEPS,
+    ConfigError,
+    apply_overrides,
+    config_from_dict,
+    config_yaml,
+    load_config,
+)
 
 EXPERIMENTS = sorted((Path(__file__).resolve().parents[1] / "config" / "experiments").glob("*.yaml"))
 
@@ -22,6 +29,30 @@ def test_example_configs_load(path: Path) -> None:
 def test_demo_yaml_is_what_fleetlearn_demo_runs() -> None:
     demo = config_from_dict(apply_overrides({}, list(DEMO_OVERRIDES)))
     assert load_config(EXPERIMENTS[[p.name for p in EXPERIMENTS].index("demo.yaml")]) == demo
+
+
+def test_fleetlearn_config_writes_a_documented_file_that_loads_back(tmp_path: Path) -> None:
+    """Every field sits under its own description; lists and mappings of sections load back too."""
+    config = config_from_dict({
+        "algorithm": {"name": "topk", "keep_ratio": 0.02},
+        "robots": {"overrides": {"robot_1": {"batch_size": 8}}},
+        "network": {"robots": {"robot_2": {"rate_bps": 1e6}}, "schedule": [{"robot": "robot_0", "round": 5}]},
+        "gossip": {"schedule": [{"round": 3, "edges": [["robot_0", "robot_1"]]}]}})
+    path = tmp_path / "config.yaml"
+    path.write_text(subprocess.run([sys.executable, "-m", "fleetlearn.cli", "config",
+                                    "--set", "algorithm.keep_ratio=0.02",
+                                    "--set", "robots.overrides={robot_1: {batch_size: 8}}",
+                                    "--set", "network.robots={robot_2: {rate_bps: 1.0e+6}}",
+                                    "--set", "network.schedule=[{robot: robot_0, round: 5}]",
+                                    "--set", "gossip.schedule=[{round: 3, edges: [[robot_0, robot_1]]}]"],
+                                   check=True, capture_output=True, text=True).stdout)
+    assert load_config(path) == config
+    assert path.read_text() == config_yaml(config)
+    lines = path.read_text().splitlines()
+    fields = [i for i, line in enumerate(lines) if not line.lstrip().startswith("#") and not line.endswith(":")]
+    undocumented = [lines[i] for i in fields if not lines[i - 1].lstrip().startswith("#")]
+    assert not undocumented, f"fields without a description: {undocumented}"
+    assert "# fraction of entries a sparsifier keeps" in path.read_text()
 
 
 @pytest.mark.parametrize(("data", "message"), [

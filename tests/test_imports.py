@@ -4,6 +4,7 @@ and the ROS nodes start without the plotting stack."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -146,3 +147,21 @@ def test_ros_nodes_and_node_factories_import_without_matplotlib() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False", "importing the nodes imports matplotlib"
+
+
+def test_each_method_is_named_only_in_its_own_file() -> None:
+    """Adding a method touches one file: no other module of the library or its ROS nodes says its name.
+    Methods named after their compressor (topk) share the name with the codec on the wire, and dense is
+    also what an uncompressed vector is."""
+    from fleetlearn.algorithms import names
+    from fleetlearn.compress import available_compressors
+
+    sources = [*PACKAGE.rglob("*.py"), *(PACKAGE.parents[1] / "fleetlearn_ros" / "fleetlearn_ros").rglob("*.py")]
+    texts = {path: path.read_text() for path in sources}
+    for name in set(names()) - set(available_compressors()) - {"dense"}:
+        pattern = re.compile(rf"\b{name}\b")
+        homes = [path for path, text in texts.items() if f'name="{name}"' in text and "algorithms" in path.parts]
+        assert len(homes) == 1, f"{name}: registered in {homes}"
+        elsewhere = [str(path.relative_to(PACKAGE.parents[1])) for path, text in texts.items()
+                     if path != homes[0] and pattern.search(text)]
+        assert not elsewhere, f"{name} is named outside {homes[0].name}: {elsewhere}"

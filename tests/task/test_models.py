@@ -10,10 +10,10 @@ from torch import nn
 from torchvision.models import detection
 from torchvision.ops import FrozenBatchNorm2d
 
-from fleetlearn.task.models import build_detection_model, count_parameters, model_names
+from fleetlearn.task.models import MODELS, build_detection_model, count_parameters
 
 
-@pytest.mark.parametrize("name", model_names())
+@pytest.mark.parametrize("name", MODELS.names())
 def test_every_model_builds_untrained_without_download_and_keeps_no_batch_statistics(name: str) -> None:
     torch.manual_seed(0)
     model = build_detection_model(name, num_classes=21)

@@ -16,15 +16,12 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import os
 import sys
 from pathlib import Path
 
-import yaml
-
-from .config import Config, ConfigError, apply_overrides, config_from_dict, load_config
+from .config import Config, ConfigError, apply_overrides, config_from_dict, config_yaml, load_config
 from .netsim.command import add_parser as add_netsim_parser
 from .transport import TRANSPORTS, make_bus
 
@@ -93,7 +90,7 @@ def cmd_node(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    print(yaml.safe_dump(dataclasses.asdict(_config(args)), sort_keys=False), end="")
+    print(config_yaml(_config(args)), end="")
     return 0
 
 
@@ -189,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ping = sub.add_parser("ping", help="check that two processes or machines exchange fleetlearn messages")
     ping.add_argument("role", choices=["listen", "talk"])
-    ping.add_argument("--transport", choices=TRANSPORTS, default="dds")
+    ping.add_argument("--transport", choices=TRANSPORTS.names(), default="dds")
     ping.add_argument("--domain-id", type=int, default=int(os.environ.get("ROS_DOMAIN_ID", "0")))
     ping.add_argument("--count", type=int, default=3)
     ping.add_argument("--bytes", type=int, default=1_000_000, help="payload bytes per update")

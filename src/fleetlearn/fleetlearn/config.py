@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from . import algorithms
+from .transport import TRANSPORTS
 
 # Optimiser steps per round on each robot in delta mode, unless set: at equal bytes and compute τ = 4 learnt
 # most (benchmarks/convergence.py, README "Compressed training").
@@ -65,13 +66,14 @@ class RunConfig:
 
 @dataclass
 class TransportConfig:
-    name: str = "dds"             # inproc | dds | ros
-    domain_id: int = 0
+    name: str = setting("dds", "the bus: inproc (one process, simulated clock), dds (Cyclone DDS speaking ROS 2's "
+                              "wire format) or ros (rclpy)")
+    domain_id: int = setting(0, "DDS domain of every node of the run (ROS_DOMAIN_ID)")
     max_sample_bytes: int = setting(256 * 1024 * 1024, "largest message accepted or sent, bytes; larger samples are "
                                                        "rejected")
 
     def validate(self) -> None:
-        require(self.name in ("inproc", "dds", "ros"), "transport.name", "must be inproc, dds or ros", self.name)
+        require(self.name in TRANSPORTS, "transport.name", f"must be one of {', '.join(TRANSPORTS.names())}", self.name)
         require(0 <= self.domain_id <= 232, "transport.domain_id", "must be in [0, 232] (ROS 2's limit)",
                 self.domain_id)
         require(self.max_sample_bytes >= 4096, "transport.max_sample_bytes", "must be >= 4096",
@@ -80,11 +82,11 @@ class TransportConfig:
 
 @dataclass
 class RobotOverride:
-    batch_size: int | None = None
-    step_time_s: float | None = None   # extra compute time per local step (heterogeneous robots)
+    batch_size: int | None = setting(None, "this robot's local batch size")
+    step_time_s: float | None = setting(None, "this robot's extra compute time per local step, seconds")
     cap_bps: float | None = setting(None, "this robot's uplink cap, bit/s", inf="no cap")
-    rate_bps: float | None = None      # inproc link model rate
-    data_root: str | None = None       # this robot's own VOCdevkit parent (task.partition: local)
+    rate_bps: float | None = setting(None, "inproc only: this robot's simulated link rate, bit/s")
+    data_root: str | None = setting(None, "this robot's own VOCdevkit parent (task.partition: local)")
 
 
 @dataclass
@@ -93,7 +95,8 @@ class RobotsConfig:
     batch_size: int = setting(16, "local batch size of a robot")
     step_time_s: float = setting(0.0, "extra compute time per local step, seconds (models a slower robot)")
     heartbeat_s: float = setting(1.0, "seconds between RobotStatus heartbeats (and coordinator membership checks)")
-    overrides: dict[str, RobotOverride] = field(default_factory=dict)
+    overrides: dict[str, RobotOverride] = setting(doc="per-robot values by robot id, e.g. robot_1: {batch_size: 8}",
+                                                  factory=dict)
 
     def validate(self) -> None:
         require(1 <= self.count <= 64, "robots.count", "must be in [1, 64]", self.count)
@@ -281,9 +284,11 @@ class LinkConfig:
     cap_bps: float | None = setting(1e6, "configured uplink cap, bit/s; the byte budget uses min(measured, cap); "
                                          ".inf: no cap", inf="no cap")
     comm_time_s: float = setting(1.0, "uplink time granted per round, seconds: budget = rate x comm_time")
-    rate_bps: float | None = None  # inproc only: simulated link rate (None: unlimited)
-    downlink_rate_bps: float | None = None  # inproc only: the coordinator's simulated broadcast rate (None: unlimited)
-    latency_s: float = 0.0        # inproc only: simulated one-way latency
+    rate_bps: float | None = setting(None, "inproc only: each robot's simulated uplink rate, bit/s (null: "
+                                           "unlimited)")
+    downlink_rate_bps: float | None = setting(None, "inproc only: the coordinator's simulated broadcast rate, "
+                                                    "bit/s (null: unlimited)")
+    latency_s: float = setting(0.0, "inproc only: simulated one-way latency, seconds")
     initial_bps: float = setting(1e6, "rate assumed before anything was measured, bit/s")
 
     def validate(self) -> None:
@@ -316,31 +321,32 @@ class RoundConfig:
 class LinkShape:
     """One robot's shaped uplink in ``fleetlearn netsim``."""
 
-    rate_bps: float | None = None  # tc rate (None: the network default)
-    loss: float | None = None      # random drop probability (iptables statistic; None: the default)
+    rate_bps: float | None = setting(None, "tc rate, bit/s (null: network.rate_bps)")
+    loss: float | None = setting(None, "random drop probability (null: network.loss)")
 
 
 @dataclass
 class RateChange:
     """A scheduled change of one robot's link, at a coordinator round or a time since start."""
 
-    robot: str = ""
-    round: int | None = None
-    time_s: float | None = None
-    rate_bps: float | None = None
-    loss: float | None = None
+    robot: str = setting("", "the robot whose link changes")
+    round: int | None = setting(None, "at this coordinator round (or set time_s)")
+    time_s: float | None = setting(None, "at this many seconds after the start (or set round)")
+    rate_bps: float | None = setting(None, "the new rate, bit/s (null: unchanged)")
+    loss: float | None = setting(None, "the new drop probability (null: unchanged)")
 
 
 @dataclass
 class NetworkConfig:
     """Shaped links for ``fleetlearn netsim`` (network namespaces, tc, iptables)."""
 
-    subnet: str = "10.213.0.0/24"  # addresses used only inside the namespaces netsim makes
-    rate_bps: float = 10e6         # default per-robot uplink rate
-    loss: float = 0.0
-    burst_bytes: int = 4_000       # tc tbf bucket: small, or small updates look faster than the link
-    robots: dict[str, LinkShape] = field(default_factory=dict)
-    schedule: list[RateChange] = field(default_factory=list)
+    subnet: str = setting("10.213.0.0/24", "addresses used only inside the namespaces netsim makes")
+    rate_bps: float = setting(10e6, "each robot's uplink rate, bit/s, unless network.robots sets its own")
+    loss: float = setting(0.0, "each robot's random drop probability, unless network.robots sets its own")
+    burst_bytes: int = setting(4_000, "tc tbf bucket, bytes: small, or small updates look faster than the link")
+    robots: dict[str, LinkShape] = setting(doc="per-robot links by robot id: {rate_bps, loss}", factory=dict)
+    schedule: list[RateChange] = setting(doc="link changes during the run: [{robot, round or time_s, rate_bps, "
+                                             "loss}]", factory=list)
 
     def validate(self) -> None:
         require(self.rate_bps > 0, "network.rate_bps", "must be > 0", self.rate_bps)
@@ -356,9 +362,9 @@ class NetworkConfig:
 class TopologyChange:
     """From ``round`` on, the gossip graph uses these edges or robot positions."""
 
-    round: int = 0
-    edges: list[list[str]] | None = None
-    positions: dict[str, list[float]] | None = None
+    round: int = setting(0, "the first round of this graph")
+    edges: list[list[str]] | None = setting(None, "the graph's robot pairs (or set positions)")
+    positions: dict[str, list[float]] | None = setting(None, "robot positions, linked within gossip.radius")
 
 
 @dataclass
@@ -389,7 +395,7 @@ class GossipConfig:
 
 @dataclass
 class Config:
-    mode: str = "ps"              # ps (parameter server) | gossip
+    mode: str = setting("ps", "ps (robots and a coordinator) or gossip (peers average with their neighbours)")
     run: RunConfig = field(default_factory=RunConfig)
     transport: TransportConfig = field(default_factory=TransportConfig)
     robots: RobotsConfig = field(default_factory=RobotsConfig)
@@ -430,6 +436,31 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def config_yaml(config: Any, indent: str = "") -> str:
+    """``config`` as YAML that loads back to it, each field under its description as a comment
+    (``fleetlearn config``): the file a user starts an experiment from."""
+    lines = []
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if doc := f.metadata.get("doc"):
+            lines.append(f"{indent}# {doc}")
+        if dataclasses.is_dataclass(value):
+            lines += [f"{indent}{f.name}:", config_yaml(value, indent + "  ").rstrip("\n")]
+            continue
+        text = yaml.safe_dump({f.name: _plain(value)}, default_flow_style=True, sort_keys=False, width=10**6)
+        lines.append(indent + text.strip()[1:-1])  # "{name: value}" -> "name: value"
+    return "\n".join(lines) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    """Lists and mappings of dataclasses as plain YAML data."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
 
 
 def robot_names(count: int) -> list[str]:
@@ -539,7 +570,7 @@ def _model_names(kind: str) -> list[str]:
     if kind == "classification":
         from .task.classification import CLASSIFIERS
 
-        return sorted(CLASSIFIERS)
-    from .task.models import model_names
+        return CLASSIFIERS.names()
+    from .task.models import MODELS
 
-    return model_names()
+    return MODELS.names()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fleetlearn.algorithms import names
 from fleetlearn.config import robot_names
 
 PACKAGE = "fleetlearn_ros"
@@ -94,8 +95,8 @@ TRANSPORT = (
              "transport.max_sample_bytes", convert=_integer),
 )
 TRAINING = (
-    Argument("algorithm", "", "algorithm.name, e.g. topk, qsgd, signsgd_fv (ps); choco, adagossip, malcom (gossip)",
-             "algorithm.name"),
+    Argument("algorithm", "", f"algorithm.name: {', '.join(names('ps'))} (ps); {', '.join(names('gossip'))} "
+             "(gossip)", "algorithm.name"),
     Argument("keep_ratio", "", "fraction of entries sent per update (algorithm.keep_ratio)", "algorithm.keep_ratio",
              convert=_double),
     Argument("cap_bps", "", "per-robot uplink budget cap in bit/s, inf: none (link.cap_bps)", "link.cap_bps",

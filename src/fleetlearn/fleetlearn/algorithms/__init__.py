@@ -2,12 +2,15 @@
 
     from fleetlearn.algorithms import algorithm, names
     algorithm("topk").compressor      # "topk"
-    names("gossip")                   # ["adagossip", "choco", "malcom"]
+    names("gossip")                   # the gossip methods' names
 
 Adding a method is one file here plus its test: see docs/adding-an-algorithm.md.
 """
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
 
 from .base import ALGORITHMS, DELTA, GRADIENT, MODES, Algorithm, Option, register
 
@@ -33,8 +36,15 @@ def options() -> list[Option]:
     return list(seen.values())
 
 
-# The methods: each module registers itself.
-from . import adagossip, choco, dense, half, malcom, qsgd, randomk, signsgd, threshold, topk  # noqa: E402,F401
+def _register_methods() -> None:
+    """Import every module of this package but the framework's: each registers its method(s), so a new
+    method is one new file."""
+    for module in pkgutil.iter_modules(__path__):
+        if module.name not in ("base", "shared"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
+_register_methods()
 
 __all__ = ["ALGORITHMS", "DEFAULT", "DELTA", "GRADIENT", "MODES", "Algorithm", "Option", "algorithm", "names",
            "options", "register"]

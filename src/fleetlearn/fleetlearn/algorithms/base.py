@@ -76,7 +76,13 @@ class Algorithm:
     updates: tuple[str, ...] = (DELTA,)
     aggregator: str = "mean"                     # the coordinator's rule (aggregate.AGGREGATORS)
     aggregator_params: Callable[[Any], Params] = no_params
-    downlink: str = "topk"                       # codec of the global step (the union of sparse changes)
+    # The global step's codec (a compressor name) and its arguments. The default, Top-K keeping every entry
+    # the average moved (the union of the robots' supports), in the method's value type. A biased downlink
+    # codec keeps what it drops in the coordinator's error feedback, as robots do on the uplink, unless the
+    # method's step is already the codec's.
+    downlink: str = "topk"
+    downlink_params: Callable[[Any], Params] = lambda a: {"keep_ratio": 1.0, "value_type": a.value_dtype}
+    downlink_error_feedback: bool = True         # False: the step is the codec's by construction (signSGD's)
     # gossip mode
     rule: str | None = None                      # the consensus step (aggregate.RULES)
     rule_params: Callable[[Any, Task], Params] = no_params   # (algorithm config, the peer's task)

@@ -9,7 +9,9 @@ from .base import Option, Params
 if TYPE_CHECKING:
     from ..compress import FlatLayout
 
-KEEP_RATIO = Option("keep_ratio", float, 0.01, "fraction of entries a sparsifier keeps; the mean K of adaptive K",
+KEEP_RATIO = Option("keep_ratio", float, 0.01, "fraction of entries a sparsifier keeps: every step with k_controller "
+                    "fixed, on average with norm and rd (a step may send more, up to 4x banked for norm); the link's "
+                    "cap bounds every step",
                     valid=lambda v: 0 < v <= 1, problem="must be in (0, 1]")
 ERROR_FEEDBACK = Option("error_feedback", bool, True, "keep what compression dropped and add it to the next update")
 K_CONTROLLER = Option("k_controller", str, "fixed",

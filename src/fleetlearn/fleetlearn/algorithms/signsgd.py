@@ -1,14 +1,14 @@
 """signSGD with majority vote (Bernstein et al. 2019) and with federated voting (Park, Poor, Lee 2024).
 
 Robots send the sign of their gradient (1 bit per entry); the coordinator steps −lr·vote, a
-plain SGD step, so the downlink is the vote's signs times lr, exact.
+plain SGD step, so the downlink is the vote's signs times lr: exact, no error feedback on the coordinator.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import GRADIENT, Algorithm, Option, Problem, register
+from .base import GRADIENT, Algorithm, Option, Problem, no_params, register
 from .shared import SIGN_TIES, SIGNUM_MOMENTUM
 
 if TYPE_CHECKING:
@@ -39,7 +39,8 @@ def plain_sgd_step(config: Config) -> Problem | None:
 register(Algorithm(
     name="signsgd_mv", mode="ps", summary="gradient signs, 1 bit per entry; the coordinator steps -lr * majority vote",
     compressor="sign", options=(SIGN_TIES, SIGNUM_MOMENTUM), compressor_params=lambda a, layout: {"ties": a.sign_ties},
-    updates=(GRADIENT,), aggregator="majority_vote", downlink="scaled_sign", check=plain_sgd_step))
+    updates=(GRADIENT,), aggregator="majority_vote", downlink="scaled_sign", downlink_params=no_params,
+    downlink_error_feedback=False, check=plain_sgd_step))
 
 register(Algorithm(
     name="signsgd_fv", mode="ps",
@@ -48,4 +49,4 @@ register(Algorithm(
     compressor_params=lambda a, layout: {"ties": a.sign_ties}, updates=(GRADIENT,), aggregator="federated_vote",
     aggregator_params=lambda a: {"warmup_rounds": a.vote_warmup_rounds, "forgetting": a.vote_forgetting,
                                  "per_coordinate": a.vote_per_coordinate},
-    downlink="scaled_sign", check=plain_sgd_step))
+    downlink="scaled_sign", downlink_params=no_params, downlink_error_feedback=False, check=plain_sgd_step))

@@ -23,7 +23,7 @@ from torch import Tensor
 
 from ..aggregate import AGGREGATORS, Contribution
 from ..codec import Compressed, encode
-from ..compress import ErrorFeedback, make_compressor
+from ..compress import ErrorFeedback, KSparsifier, make_compressor
 from ..config import AlgorithmConfig
 from ..task import Task
 
@@ -46,14 +46,11 @@ class Server:
         self.d = task.num_params
         entry = algorithm.entry
         self.aggregator = AGGREGATORS.make(entry.aggregator, **entry.aggregator_params(algorithm))
-        self.codec = entry.downlink
-        downlink: dict = {"seed": seed}
-        if self.codec == "topk":
-            downlink.update(keep_ratio=1.0, value_type=algorithm.value_dtype)
-        self.compressor = make_compressor(self.codec, **downlink)
-        self.memory = ErrorFeedback() if self.codec == "topk" else None
+        self.compressor = make_compressor(entry.downlink, seed=seed, **entry.downlink_params(algorithm))
+        self.sparse = isinstance(self.compressor, KSparsifier)
+        self.memory = ErrorFeedback() if entry.downlink_error_feedback and self.compressor.biased else None
         self.momentum: Tensor | None = None
-        if algorithm.server_momentum > 0 and self.codec == "topk" and algorithm.downlink_keep_ratio is None:
+        if algorithm.server_momentum > 0 and self.sparse and algorithm.downlink_keep_ratio is None:
             log.warning("algorithm.server_momentum spreads every step over each entry ever sent: the downlink "
                         "grows toward dense (its bytes are counted); algorithm.downlink_keep_ratio caps it")
 
@@ -78,10 +75,8 @@ class Server:
             self.task.apply_update(aggregated)
             delta = self.task.params_flat() - x_old
         a = self.memory.compensate(delta) if self.memory is not None else delta
-        if self.codec == "topk":
-            message = self.compressor.compress(a, k=self.downlink_k(delta))  # type: ignore[call-arg]
-        else:
-            message = self.compressor.compress(a)
+        message = (self.compressor.compress(a, k=self.downlink_k(delta))  # type: ignore[call-arg]
+                   if self.sparse else self.compressor.compress(a))
         if self.memory is not None:
             self.memory.update(a, message)
         self.task.set_params_flat(apply_step(x_old, message))

@@ -10,7 +10,7 @@ from .base import Task, TorchTask, TrainConfig
 from .classification import ClassificationConfig, ClassificationTask, load_split
 from .detection import DetectionConfig, DetectionTask, default_data_root
 from .evaluate import coco_map, evaluate_detections, voc07_ap, voc07_class_ap
-from .models import build_detection_model, model_names
+from .models import MODELS, build_detection_model
 from .optim import OptimizerSettings
 from .partition import (
     class_count_table,
@@ -24,6 +24,7 @@ from .synthetic import SYNTHETIC_CLASSES, ensure_synthetic_voc
 from .voc import VOC_CLASSES, VOCDetectionDataset, read_annotations, read_split
 
 __all__ = [
+    "MODELS",
     "SYNTHETIC_CLASSES",
     "VOC_CLASSES",
     "ClassificationConfig",
@@ -43,7 +44,6 @@ __all__ = [
     "ensure_synthetic_voc",
     "evaluate_detections",
     "load_split",
-    "model_names",
     "partition_by_scene",
     "partition_dirichlet",
     "partition_iid",

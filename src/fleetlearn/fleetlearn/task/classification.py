@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..registry import Registry
 from .base import TorchTask, TrainConfig, resolve_optimizer
 from .optim import OptimizerSettings
 
@@ -83,6 +84,10 @@ def load_split(dataset: str, root: str | None, train: bool) -> ImageSet:
     raise ValueError(f"unknown classification dataset {dataset!r}; expected 'digits', 'mnist' or 'cifar10'")
 
 
+CLASSIFIERS: Registry[Callable[[int, int, int], nn.Module]] = Registry("classifier")
+
+
+@CLASSIFIERS.register("small_cnn")
 def small_cnn(in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     """Three convs (two stride-2) and global pooling: ~56 k parameters, any input size."""
     del image_size  # global pooling makes the net size-agnostic
@@ -95,6 +100,7 @@ def small_cnn(in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     )  # fmt: skip
 
 
+@CLASSIFIERS.register("mlp")
 def mlp(in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     """One hidden layer of 128: the model of the reference compression experiments."""
     return nn.Sequential(
@@ -102,7 +108,6 @@ def mlp(in_channels: int, image_size: int, num_classes: int) -> nn.Module:
     )
 
 
-CLASSIFIERS: dict[str, Callable[[int, int, int], nn.Module]] = {"small_cnn": small_cnn, "mlp": mlp}
 CLASSIFIER_RECIPE = OptimizerSettings(name="sgd", lr=0.05, momentum=0.9, weight_decay=1e-4)
 
 
@@ -116,8 +121,7 @@ class ClassificationConfig(TrainConfig):
 
 class ClassificationTask(TorchTask):
     def __init__(self, config: ClassificationConfig) -> None:
-        if config.model not in CLASSIFIERS:
-            raise ValueError(f"unknown classifier {config.model!r}; known: {', '.join(sorted(CLASSIFIERS))}")
+        build = CLASSIFIERS.get(config.model)
         self.config = config
         self.train_set = load_split(config.dataset, config.data_root, train=True)
         self._test_set: ImageSet | None = None
@@ -126,7 +130,7 @@ class ClassificationTask(TorchTask):
         _, channels, size, _ = self.train_set.images.shape
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
-            model = CLASSIFIERS[config.model](channels, size, NUM_CLASSES)
+            model = build(channels, size, NUM_CLASSES)
         settings = resolve_optimizer(CLASSIFIER_RECIPE, config)
         super().__init__(model, len(self.item_ids), config.batch_size, config.seed, settings)
 

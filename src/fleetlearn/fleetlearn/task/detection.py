@@ -20,7 +20,7 @@ from torch import Tensor
 
 from .base import TorchTask, TrainConfig, resolve_optimizer
 from .evaluate import evaluate_detections
-from .models import build_detection_model, model_spec
+from .models import MODELS, build_detection_model
 from .presets import DetectionPresetEval, DetectionPresetTrain
 from .synthetic import ensure_synthetic_voc
 from .voc import NUM_VOC_CLASSES, VOC_CLASSES, Sample, VOCDetectionDataset, read_split
@@ -67,7 +67,7 @@ class DetectionTask(TorchTask):
         self.train_data = VOCDetectionDataset(self.data_root, config.year, image_ids=image_ids)
         self._prepared_train: dict[int, Sample] = {}
         self._prepared_eval: dict[str, Sample] = {}
-        settings = resolve_optimizer(model_spec(config.model).recipe, config)
+        settings = resolve_optimizer(MODELS.get(config.model).recipe, config)
         super().__init__(model, len(self.train_data), config.batch_size, config.seed, settings)
 
     @property

@@ -24,6 +24,7 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.fcos import FCOS, FCOSHead
 from torchvision.ops import FeaturePyramidNetwork, FrozenBatchNorm2d
 
+from ..registry import Registry
 from .optim import OptimizerSettings
 from .voc import NUM_VOC_CLASSES
 
@@ -107,7 +108,8 @@ def _torchvision(name: str, resizes: bool = True) -> Callable[[int, int], nn.Mod
 
 _GPU_SGD = OptimizerSettings(lr=0.01, warmup_steps=100)
 
-MODELS: dict[str, ModelSpec] = {
+MODELS: Registry[ModelSpec] = Registry("detection model")
+for _name, _spec in {
     # reference model: fixed 320x320 input, as torchvision builds it
     "ssdlite320_mobilenet_v3_large": ModelSpec(
         _torchvision("ssdlite320_mobilenet_v3_large", resizes=False),
@@ -118,18 +120,8 @@ MODELS: dict[str, ModelSpec] = {
     "fcos_resnet50_fpn": ModelSpec(_torchvision("fcos_resnet50_fpn"), _GPU_SGD),
     # CPU demo model; AdamW beat SGD clearly at a minutes-long budget
     "fcos_tiny": ModelSpec(fcos_tiny, OptimizerSettings(name="adamw", lr=2e-3, weight_decay=0.05, warmup_steps=20)),
-}
-
-
-def model_names() -> list[str]:
-    return sorted(MODELS)
-
-
-def model_spec(name: str) -> ModelSpec:
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown detection model {name!r}; known: {', '.join(model_names())}") from None
+}.items():
+    MODELS.add(_name, _spec)
 
 
 def build_detection_model(
@@ -148,7 +140,7 @@ def build_detection_model(
     """
     state = read_weights(weights_path) if weights_path is not None else None
     statistics = state is not None and any(key.endswith("running_mean") for key in state)
-    model = replace_batchnorm(model_spec(name).builder(num_classes, image_size), frozen=statistics)
+    model = replace_batchnorm(MODELS.get(name).builder(num_classes, image_size), frozen=statistics)
     if state is not None:
         try:
             model.load_state_dict(state)

@@ -18,7 +18,9 @@ torch: a registry of descriptions stays cheap to import.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -70,3 +72,11 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+
+def import_modules(package: str, path: Iterable[str], skip: tuple[str, ...] = ()) -> None:
+    """Import every module of ``package`` (its ``__path__``) but ``skip``: modules that register their
+    entries on import are found without a list to edit, so a new entry is one new file."""
+    for module in pkgutil.iter_modules(path):
+        if module.name not in skip:
+            importlib.import_module(f"{package}.{module.name}")

@@ -9,9 +9,7 @@ Adding a method is one file here plus its test: see docs/adding-an-algorithm.md.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from ..registry import import_modules
 from .base import ALGORITHMS, DELTA, GRADIENT, MODES, Algorithm, Option, register
 
 DEFAULT = "topk"
@@ -36,15 +34,7 @@ def options() -> list[Option]:
     return list(seen.values())
 
 
-def _register_methods() -> None:
-    """Import every module of this package but the framework's: each registers its method(s), so a new
-    method is one new file."""
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in ("base", "shared"):
-            importlib.import_module(f"{__name__}.{module.name}")
-
-
-_register_methods()
+import_modules(__name__, __path__, skip=("base", "shared"))  # each method's module registers it
 
 __all__ = ["ALGORITHMS", "DEFAULT", "DELTA", "GRADIENT", "MODES", "Algorithm", "Option", "algorithm", "names",
            "options", "register"]

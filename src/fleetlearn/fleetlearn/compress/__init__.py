@@ -12,7 +12,7 @@ Typical robot step::
 from __future__ import annotations
 
 from ..codec import Compressed
-from . import dense, dither, qsgd, randomk, sign, threshold, topk  # noqa: F401  (register compressors)
+from ..registry import import_modules
 from .base import Compressor, available_compressors, make_compressor, register
 from .flat import FlatLayout, Slot
 from .kcontrol import (
@@ -27,6 +27,8 @@ from .kcontrol import (
 from .memory import ErrorFeedback
 from .sparse import KSparsifier, SparseCompressor
 from .topk_fast import topk_indices
+
+import_modules(__name__, __path__)  # each compressor's module registers it: a new one is one new file
 
 __all__ = [
     "Compressed",

@@ -72,6 +72,27 @@ def test_the_downlink_carries_exactly_the_average_of_what_robots_sent(tmp_path) 
     assert_in_step(fleet)
 
 
+def test_a_robot_whose_training_diverged_sends_nothing_and_the_fleet_goes_on(tmp_path) -> None:
+    """NaN in a robot's model (diverged training, a corrupted write) makes a NaN update: the robot logs
+    and records the skip instead of crashing, and the others keep training the fleet's model."""
+    fleet = InprocFleet(digits_config(run={"rounds": 6}), tmp_path)
+    broken = fleet.robots["robot_2"]
+
+    def corrupt(announcement: RoundAnnouncement) -> None:
+        if announcement.round == 3:  # after joining (a joining robot loads the coordinator's snapshot)
+            broken.task.set_params_flat(torch.full_like(broken.task.params_flat(), math.nan))
+
+    broken.bus.subscribe(topics.ROUND, RoundAnnouncement, corrupt, topics.ROUND_QOS)
+    assert fleet.run()
+    assert fleet.coordinator.rounds_done == 6
+    assert torch.isfinite(fleet.coordinator.task.params_flat()).all()
+    skipped = [r for r in broken.recorder.rows if r["event"] == "skipped"]
+    assert skipped and all(r["reason"] == "non-finite update" for r in skipped)
+    assert torch.isfinite(broken.uplink.memory.residual).all()  # its error feedback is not poisoned
+    for name in ("robot_0", "robot_1"):
+        assert torch.equal(fleet.robots[name].task.params_flat(), fleet.coordinator.task.params_flat())
+
+
 def test_the_coordinator_hears_how_many_samples_each_robot_trains_on() -> None:
     fleet = InprocFleet(digits_config(robots={"count": 4}, run={"rounds": 2}))
     heard: dict[str, set[int]] = {}

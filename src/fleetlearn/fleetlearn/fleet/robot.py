@@ -37,7 +37,7 @@ from .build import robot_seed
 from .recorder import Recorder
 from .server import apply_step, params_crc32
 from .snapshot import SnapshotAssembler, SnapshotError
-from .uplink import Uplink, dense_message_bytes
+from .uplink import NonFiniteUpdate, Uplink, dense_message_bytes
 from .validate import Rejected, decode_payload
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,14 @@ class Robot:
         budget = max(0, self.link.budget_bytes(msg.comm_time_s or None) - sum(b for *_, b in self.inflight))
         empty = self._message(msg, kind, loss, b"", self.uplink.codec, 0)
         overhead = len(empty.serialize())
-        encoded = self.uplink.encode(vector, max(0, budget - overhead - PAYLOAD_PADDING))
+        try:
+            encoded = self.uplink.encode(vector, max(0, budget - overhead - PAYLOAD_PADDING))
+        except NonFiniteUpdate as exc:
+            log.warning("%s: round %d: not sent: %s", self.robot_id, msg.round, exc)
+            self.recorder.record("skipped", round=msg.round, reason="non-finite update")
+            self.last_round = msg.round
+            self._start_pending()
+            return
         self.last_round = msg.round
         if encoded is None:
             log.warning("%s: round %d: a budget of %d bytes carries no update", self.robot_id, msg.round, budget)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 
 from ..codec import Compressed, encode
@@ -23,6 +24,10 @@ from ..compress import (
     make_controller,
 )
 from ..config import AlgorithmConfig
+
+
+class NonFiniteUpdate(ValueError):
+    """The update holds NaN or Inf: nothing is sent and error feedback is left as it was."""
 
 
 @dataclass
@@ -53,12 +58,16 @@ class Uplink:
         self.momentum: Tensor | None = None
 
     def encode(self, g: Tensor, budget_bytes: int | None) -> Encoded | None:
-        """Compress ``g``; None when not even an empty message fits ``budget_bytes``.
+        """Compress ``g``; None when not even an empty message fits ``budget_bytes``; NonFiniteUpdate (and no
+        change to error feedback) when ``g`` or ``g`` plus the memory is not finite.
 
         Sparsifiers always fit the budget. Fixed-size codecs (dense, sign, quantisers)
         cannot shrink: they are sent whole, and the caller sees their size.
         """
         a = self.memory.compensate(g) if self.memory is not None else g.detach().reshape(-1).float()
+        if not bool(torch.isfinite(a).all()):
+            raise NonFiniteUpdate("the update holds NaN or Inf (diverged local training, or a gradient so large "
+                                  "that adding error feedback overflows float32)")
         if self.signum_momentum:  # Signum: the sign of a momentum of gradients
             beta = self.signum_momentum
             self.momentum = a.clone() if self.momentum is None else self.momentum.mul_(beta).add_(a, alpha=1 - beta)

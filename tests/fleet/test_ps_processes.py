@@ -29,6 +29,24 @@ def wait_for_round(run_dir: Path, n: int, timeout_s: float = 90.0, node: str = "
     raise TimeoutError(f"{node} did not reach round {n} in {timeout_s} s")
 
 
+def node_env() -> dict[str, str]:
+    """The test's environment, with Python's fault handler on: a hung node is sent SIGABRT and prints
+    every thread's stack (see ``stop_hung``)."""
+    return {**os.environ, "PYTHONFAULTHANDLER": "1"}
+
+
+def stop_hung(procs: list[subprocess.Popen], group: bool = False) -> None:
+    """SIGABRT the processes still running (their stacks go to the test's captured output), then kill."""
+    hung = [proc for proc in procs if proc.poll() is None]
+    for proc in hung:
+        (os.killpg if group else os.kill)(proc.pid, signal.SIGABRT)
+    if hung:
+        time.sleep(2)
+    for proc in hung:
+        if proc.poll() is None:
+            (os.killpg if group else os.kill)(proc.pid, signal.SIGKILL)
+
+
 def last_round(run_dir: Path, node: str) -> int:
     return max((r["round"] for r in read_rows(run_dir, node) if r.get("event") == "round"), default=0)
 
@@ -63,7 +81,7 @@ def test_killed_robot_is_dropped_and_late_joiner_ends_on_the_same_model(tmp_path
                            round={"min_robots": 1, "robot_timeout_s": 2.0, "start_wait_s": 3.0, "deadline_s": 3.0})
     path = write_config(config, tmp_path / "config.yaml")
     run_dir = tmp_path / "run"
-    env = os.environ.copy()
+    env = node_env()
     procs = {"coordinator": subprocess.Popen(node_cmd("coordinator", path, run_dir), env=env)}
     for name in ("robot_0", "robot_1"):
         procs[name] = subprocess.Popen(node_cmd("robot", path, run_dir, name), env=env)
@@ -79,9 +97,7 @@ def test_killed_robot_is_dropped_and_late_joiner_ends_on_the_same_model(tmp_path
         for name in ("robot_0", "robot_2"):
             assert procs[name].wait(timeout=30) == 0
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
+        stop_hung(list(procs.values()))
     coordinator = finish_row(run_dir, "coordinator")
     assert coordinator["reason"] == "interrupted" and coordinator["round"] >= killed_at + 10
     late = finish_row(run_dir, "robot_2")
@@ -100,14 +116,17 @@ def test_ctrl_c_stops_every_process_and_keeps_results(tmp_path, domain_id) -> No
     run_dir = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "fleetlearn.cli", "run", str(path), "--run-dir", str(run_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                            env=os.environ.copy())
+                            env=node_env())
     try:
         wait_for_round(run_dir, 3)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
         out, _ = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        stop_hung([proc], group=True)
+        out, _ = proc.communicate()
+        raise AssertionError(f"the run did not stop within 60 s of Ctrl-C; its output and stacks:\n{out}") from None
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stop_hung([proc], group=True)
     assert proc.returncode == 0, out
     assert "run directory" in out
     for name in ("metrics.csv", "training.png", "link.png", "summary.json"):

@@ -145,3 +145,22 @@ def test_a_coordinator_that_no_robot_joins_gives_up_with_a_non_zero_exit(tmp_pat
     assert proc.returncode == 1, proc.stderr
     assert "no robot joined" in proc.stderr
     assert finish_row(tmp_path / "run", "coordinator")["reason"] == "no robots"
+
+
+def test_a_node_started_with_sigint_ignored_still_stops_on_it(tmp_path, domain_id) -> None:
+    """``cmd &`` in a script (nohup, CI, services) starts a process with SIGINT ignored; SIGINT is still
+    how launch, the supervisor and a user stop a node."""
+    config = digits_config(transport={"name": "dds", "domain_id": domain_id}, round={"start_timeout_s": 120.0})
+    path = write_config(config, tmp_path / "config.yaml")
+    run_dir = tmp_path / "run"
+    proc = subprocess.Popen(node_cmd("coordinator", path, run_dir), env=node_env(),
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 60
+        while not (run_dir / "metrics" / "coordinator.jsonl").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)  # the coordinator is up and waiting for robots
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+    finally:
+        stop_hung([proc])
+    assert finish_row(run_dir, "coordinator")["reason"] == "interrupted"

@@ -198,9 +198,9 @@ def step_seconds(batch: int, repeats: int = 12) -> float:
 def summarise_ratios(curves: dict, keeps: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for group, by_method in curves.items():
-        dense = by_method["dense"]
+        dense = by_method.get("dense")
         row: dict[str, Any] = {"final_map50": {m: [c["final"] for c in cs] for m, cs in by_method.items()}}
-        if len(by_method) > 1:
+        if dense is not None and len(by_method) > 1:
             row["over_dense"] = {m: [c["final"] / d["final"] for c, d in zip(cs, dense, strict=True)]
                                  for m, cs in by_method.items() if m != "dense"}
             row["uplink_fewer_than_dense"] = {m: statistics.fmean(d["total_uplink_bytes"] / c["total_uplink_bytes"]
@@ -210,7 +210,8 @@ def summarise_ratios(curves: dict, keeps: list[str]) -> dict[str, Any]:
                                                                 for c, d in zip(cs, dense, strict=True))
                                              for m, cs in by_method.items() if m != "dense"}
             row["ef_minus_noef"] = {keep: paired(row["final_map50"][f"topk_{keep}_ef"],
-                                                 row["final_map50"][f"topk_{keep}_noef"]) for keep in keeps}
+                                                 row["final_map50"][f"topk_{keep}_noef"]) for keep in keeps
+                                    if {f"topk_{keep}_ef", f"topk_{keep}_noef"} <= set(by_method)}
         out[group] = row
     return out
 
@@ -239,7 +240,7 @@ def summarise_tau(curves: dict) -> dict[str, Any]:
     return {group: {"final_map50": {m: [c["final"] for c in cs] for m, cs in by.items()},
                     "rounds": by["topk"][0]["rounds"][-1],
                     "total_bytes_topk": statistics.fmean(c["total_bytes"][-1] for c in by["topk"])}
-            for group, by in curves.items()}
+            for group, by in curves.items() if "topk" in by}
 
 
 def summarise_collaboration(curves: dict, step_s: dict[str, float]) -> dict[str, Any]:
@@ -327,6 +328,9 @@ def main() -> int:
     parser.add_argument("--no-assert", action="store_true", help="report the goals, exit 0 even if one is missed")
     parser.add_argument("--resume", action="store_true",
                         help=f"reuse the runs an interrupted invocation kept in results/{RUNS_FILE.name} (same code)")
+    parser.add_argument("--report", action="store_true",
+                        help=f"run nothing: report what results/{RUNS_FILE.name} holds; a method missing a seed's "
+                             "run is left out and listed under missing_runs")
     args = parser.parse_args()
     seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
     horizons = [8] if args.quick else [int(r) for r in args.rounds.split(",")]
@@ -343,7 +347,7 @@ def main() -> int:
         jobs.update(ratio_jobs(seeds, horizons, keeps, val_images))
     if "tau" in parts:
         jobs.update(tau_jobs(seeds, horizons, val_images))
-    done = finished_runs(RUNS_FILE) if args.resume else {}
+    done = finished_runs(RUNS_FILE) if args.resume or args.report else {}
     if "collaboration" in parts:
         step_s = done.get("step_seconds") or {"batch16": step_seconds(BATCH), "batch48": step_seconds(BATCH * ROBOTS)}
         done["step_seconds"] = step_s
@@ -357,20 +361,25 @@ def main() -> int:
                                         *j[1:]))
     distinct = list(dict.fromkeys(keys[j] for j in order))
     RUNS_FILE.parent.mkdir(exist_ok=True)
-    with RUNS_FILE.open("a" if args.resume else "w") as runs_file, \
+    with RUNS_FILE.open("a" if args.resume or args.report else "w") as runs_file, \
             ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         if step_s:  # the fleet's simulated compute time is part of its runs' keys
             runs_file.write(json.dumps({"key": "step_seconds", "result": step_s}) + "\n")
-        todo = [key for key in distinct if key not in done]
-        print(f"{len(distinct)} distinct runs, {len(distinct) - len(todo)} already in {RUNS_FILE.name}",
-              file=sys.stderr, flush=True)
+        todo = [] if args.report else [key for key in distinct if key not in done]
+        kept = sum(key in done for key in distinct)
+        print(f"{len(distinct)} distinct runs, {kept} already in {RUNS_FILE.name}"
+              + (": reporting those" if args.report else ""), file=sys.stderr, flush=True)
         futures = {pool.submit(run_config, tuple(json.loads(key))): key for key in todo}
         for future in as_completed(futures):  # each run is kept as soon as it ends: --resume continues
             done[futures[future]] = future.result()
             runs_file.write(json.dumps({"key": futures[future], "result": done[futures[future]]}) + "\n")
             runs_file.flush()
     curves: dict[str, dict[str, dict[str, list]]] = {}
+    missing = sorted({job[:3] for job, key in keys.items() if key not in done})
+    result["missing_runs"] = ["/".join(job) for job in missing]
     for (part, group, method, seed), key in keys.items():
+        if (part, group, method) in missing:
+            continue
         runs = curves.setdefault(part, {}).setdefault(group, {}).setdefault(method, [None] * len(seeds))
         runs[seeds.index(seed)] = curve = done[key][1]
         if kinds[part, group, method, seed] != "fleet":  # a single learner's clock: its measured step time
@@ -382,7 +391,7 @@ def main() -> int:
         goals.update(ratio_goals(result["ratios"]))
     if "tau" in curves:
         result["tau"] = summarise_tau(curves["tau"])
-    if "collaboration" in curves:
+    if "collaboration" in curves and {"fleet", "alone", "pooled"} <= set(curves["collaboration"]):
         result["collaboration"] = summarise_collaboration(curves["collaboration"], step_s)
         goals.update(collaboration_goals(result["collaboration"]))
     result["goals"] = goals

@@ -233,6 +233,15 @@ def ratio_goals(summary: dict[str, Any]) -> dict[str, Any]:
                 goals[f"{group}: keep 0.1% >= 0.85x dense"] = mean["topk_0.1%_ef"] >= 0.85
         for keep, diff in row["ef_minus_noef"].items():
             goals[f"{group}: EF >= no EF at keep {keep}"] = diff["mean"] >= 0
+    # Gradient mode (dense only) against one local step per round: the same optimiser steps, the same
+    # dense uplink; only where the optimiser runs differs.
+    gradient = [g for g in summary if g.startswith("gradient/")]
+    tau1 = [g for g in summary if g.startswith("delta_tau1/")]
+    if gradient and tau1:
+        ratio = statistics.fmean(g / d for g, d in zip(summary[gradient[0]]["final_map50"]["dense"],
+                                                       summary[tau1[0]]["final_map50"]["dense"], strict=True))
+        goals["gradient mode >= 0.9x the delta path at equal bytes and compute (dense, one step a round)"] = \
+            ratio >= 0.9
     return goals
 
 

@@ -158,7 +158,8 @@ def test_a_node_started_with_sigint_ignored_still_stops_on_it(tmp_path, domain_i
     try:
         deadline = time.monotonic() + 60
         while not (run_dir / "metrics" / "coordinator.jsonl").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)  # the coordinator is up and waiting for robots
+            time.sleep(0.1)
+        time.sleep(2)  # its recorder is open; the rest of its set-up (DDS entities) takes milliseconds
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 130
     finally:

@@ -67,3 +67,9 @@ def test_progress_prints_the_same_lines_from_the_files_and_from_the_topics(tmp_p
     assert "| 1:K=120/4kB |" in from_files[0]
     assert from_files[1] == "  eval after round 1: mAP@0.5 0.500  mAP@[.5:.95] 0.250"
     assert len(from_files) == 2
+
+
+def test_progress_shows_an_unlimited_links_budget_as_such() -> None:
+    from fleetlearn.fleet.progress import _budget
+
+    assert [_budget(n) for n in (4_000, 25_000_000, 113_648_000_000_000)] == ["4kB", "25MB", "unlimited"]

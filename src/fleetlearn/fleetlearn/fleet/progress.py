@@ -65,7 +65,7 @@ class Progress:
                 f"{row['consensus_distance']:.3e} | uplink {_mb(row['total_bytes_received'])} | {self._elapsed()}")
 
     def _robot(self, name: str, row: dict[str, Any]) -> str:
-        column = f"{name.split('_')[-1]}:K={row['k']}/{row['budget_bytes'] / 1e3:.0f}kB"
+        column = f"{name.split('_')[-1]}:K={row['k']}/{_budget(row['budget_bytes'])}"
         if self.shaped_bps is None:
             return column
         measured = "?" if row.get("throughput_bps") is None else f"{row['throughput_bps'] / 1e6:.2f}"
@@ -85,6 +85,11 @@ def watch_metrics(bus: Bus, config: Config, progress: Progress) -> None:
 
 def _mb(n: int) -> str:
     return f"{n / 1e6:7.2f} MB"
+
+
+def _budget(n: int) -> str:
+    """A round's byte budget: kB on a radio link; an unlimited link's is astronomically large."""
+    return f"{n / 1e3:.0f}kB" if n < 1e7 else f"{n / 1e6:.0f}MB" if n < 1e10 else "unlimited"
 
 
 def _fixed(value: float | None, spec: str) -> str:

@@ -7,8 +7,9 @@ Three robots train ``fcos_tiny`` on the synthetic VOC set (1200 train / 200 val 
 each), inproc on a simulated clock (deterministic; every run is its own process, one torch thread).
 Every comparison is paired by seed. Parts:
 
-- ``ratios``: dense and Top-K keeping 10 %, 1 % and 0.1 % of the entries, with and without error
-  feedback, in each mode: ``delta`` with the recipe's local steps (robots run AdamW and send their
+- ``ratios``: dense and Top-K keeping 10 %, 1 % and 0.1 % of the entries, with error feedback (robots
+  train from the model plus their memory, the default), with classic error feedback (from the model
+  itself) and without, in each mode: ``delta`` with the recipe's local steps (robots run AdamW and send their
   compressed model change; the coordinator averages), ``delta`` with one step (one gradient per round,
   through each robot's own optimiser), and ``gradient`` (the coordinator's AdamW on averaged gradients:
   dense only, since the config refuses compressed gradients there). Each at every ``--rounds`` horizon
@@ -72,21 +73,26 @@ def base(rounds: int, seed: int, val_images: int = VAL_IMAGES) -> dict[str, Any]
                      "max_val_images": val_images}}
 
 
+FEEDBACKS = {"ef": (True, True), "classicef": (True, False), "noef": (False, False)}  # (memory, train with it)
+
+
 def algorithm(method: str, update: str, steps: int) -> dict[str, Any]:
-    """``dense`` or ``topk_<keep>_<ef|noef>``, in ``update`` mode with ``steps`` local steps."""
+    """``dense`` or ``topk_<keep>_<feedback>`` (a key of ``FEEDBACKS``), in ``update`` mode with ``steps``
+    local steps."""
     if method == "dense":
         return {"name": "dense", "update": update, "local_steps": steps}
-    _, keep, ef = method.split("_")
-    return topk(KEEPS[keep], ef == "ef", update, steps)
+    _, keep, feedback = method.split("_")
+    return topk(KEEPS[keep], *FEEDBACKS[feedback], update, steps)
 
 
-def topk(keep: float, ef: bool, update: str, steps: int) -> dict[str, Any]:
-    return {"name": "topk", "keep_ratio": keep, "value_dtype": "fp16", "error_feedback": ef, "update": update,
+def topk(keep: float, ef: bool, with_memory: bool, update: str, steps: int) -> dict[str, Any]:
+    feedback = {"error_feedback": True, "train_with_memory": with_memory} if ef else {"error_feedback": False}
+    return {"name": "topk", "keep_ratio": keep, "value_dtype": "fp16", **feedback, "update": update,
             "local_steps": steps}
 
 
 def methods(keeps: list[str]) -> list[str]:
-    return ["dense"] + [f"topk_{keep}_{ef}" for keep in keeps for ef in ("ef", "noef")]
+    return ["dense"] + [f"topk_{keep}_{feedback}" for keep in keeps for feedback in FEEDBACKS]
 
 
 def modes() -> dict[str, tuple[str, int]]:
@@ -115,7 +121,8 @@ def tau_jobs(seeds: list[int], horizons: list[int], val_images: int) -> dict[Job
     jobs = {}
     for tau, keep in TAU_KEEPS.items():
         rounds = steps_total // tau
-        for method, alg in (("dense", algorithm("dense", "delta", tau)), ("topk", topk(keep, True, "delta", tau))):
+        compressed = topk(keep, True, True, "delta", tau)
+        for method, alg in (("dense", algorithm("dense", "delta", tau)), ("topk", compressed)):
             for seed in seeds:
                 jobs["tau", f"tau{tau}", method, seed] = ({**base(rounds, seed, val_images), "algorithm": alg}, tau)
     return jobs
@@ -209,9 +216,11 @@ def summarise_ratios(curves: dict, keeps: list[str]) -> dict[str, Any]:
             row["total_fewer_than_dense"] = {m: statistics.fmean(d["total_bytes"][-1] / c["total_bytes"][-1]
                                                                 for c, d in zip(cs, dense, strict=True))
                                              for m, cs in by_method.items() if m != "dense"}
-            row["ef_minus_noef"] = {keep: paired(row["final_map50"][f"topk_{keep}_ef"],
-                                                 row["final_map50"][f"topk_{keep}_noef"]) for keep in keeps
-                                    if {f"topk_{keep}_ef", f"topk_{keep}_noef"} <= set(by_method)}
+            finals = row["final_map50"]
+            for other in ("noef", "classicef"):
+                row[f"ef_minus_{other}"] = {keep: paired(finals[f"topk_{keep}_ef"], finals[f"topk_{keep}_{other}"])
+                                            for keep in keeps if f"topk_{keep}_ef" in finals
+                                            and f"topk_{keep}_{other}" in finals}
         out[group] = row
     return out
 
@@ -288,7 +297,7 @@ def plot(curves: dict[str, dict]) -> None:
             for j, c in enumerate(runs):
                 label = name if j == 0 else None
                 style = {"color": f"C{i % 10}", "alpha": 0.7, "label": label,
-                         "linestyle": "--" if name.endswith("noef") else "-"}
+                         "linestyle": {"noef": "--", "classicef": ":"}.get(name.rsplit("_", 1)[-1], "-")}
                 axes[row, 0].plot(c["rounds"], c["metric"], **style)
                 axes[row, 1].plot(c["steps"], c["metric"], **style)
                 if title == "collaboration":

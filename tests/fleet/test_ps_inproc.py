@@ -50,6 +50,30 @@ def test_updates_are_the_kind_the_mode_sends_and_the_fleet_learns(tmp_path, algo
     assert curve[-1] < 0.97 * curve[0], curve
 
 
+@pytest.mark.parametrize("with_memory", [True, False])
+def test_robots_take_their_local_steps_from_the_model_plus_their_memory(tmp_path, with_memory) -> None:
+    """``train_with_memory``: local steps start where the robot would be had it sent everything (the global
+    model plus its error-feedback memory); off, from the global model. Either way the global model moves
+    only by global steps, so every node stays bit-identical."""
+    fleet = InprocFleet(digits_config(algorithm={"train_with_memory": with_memory}, run={"rounds": 5}), tmp_path)
+    robot = fleet.robots["robot_0"]
+    take_steps = robot.task.local_steps
+    starts = []
+
+    def recorded(steps: int):
+        memory = robot.uplink.memory.residual
+        expected = fleet.coordinator.task.params_flat()
+        if with_memory and memory is not None:
+            expected = expected + memory
+        starts.append(torch.equal(robot.task.params_flat(), expected))
+        return take_steps(steps)
+
+    robot.task.local_steps = recorded
+    assert fleet.run()
+    assert starts == [True] * 5
+    assert_in_step(fleet)
+
+
 def test_the_downlink_carries_exactly_the_average_of_what_robots_sent(tmp_path) -> None:
     """Delta mode: the coordinator only averages, so the global step is the union of the robots' sparse
     supports, sent whole (no second sparsification), and every node lands on the same model."""

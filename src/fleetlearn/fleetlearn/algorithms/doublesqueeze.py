@@ -9,11 +9,11 @@ supports, up to N·K entries).
 from __future__ import annotations
 
 from .base import Algorithm, no_params, register
-from .shared import ERROR_FEEDBACK, WEIGHT_BY_BATCH
+from .shared import FEEDBACK, WEIGHT_BY_BATCH
 
 register(Algorithm(
     name="doublesqueeze", mode="ps",
     summary="scaled signs of model changes, 1 bit per entry each way, error feedback on robots and coordinator",
-    compressor="scaled_sign", options=(ERROR_FEEDBACK, WEIGHT_BY_BATCH),
+    compressor="scaled_sign", options=(*FEEDBACK, WEIGHT_BY_BATCH),
     aggregator_params=lambda a: {"weight_by_batch": a.weight_by_batch},
     downlink="scaled_sign", downlink_params=no_params))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from .base import Algorithm, register
-from .shared import ERROR_FEEDBACK, WEIGHT_BY_BATCH
+from .shared import FEEDBACK, WEIGHT_BY_BATCH
 
 for precision in ("fp16", "bf16"):
     register(Algorithm(
         name=precision, mode="ps", summary=f"every entry in {precision}, the rounding kept by error feedback",
-        compressor=precision, options=(ERROR_FEEDBACK, WEIGHT_BY_BATCH),
+        compressor=precision, options=(*FEEDBACK, WEIGHT_BY_BATCH),
         aggregator_params=lambda a: {"weight_by_batch": a.weight_by_batch}))

@@ -14,6 +14,10 @@ KEEP_RATIO = Option("keep_ratio", float, 0.01, "fraction of entries a sparsifier
                     "cap bounds every step",
                     valid=lambda v: 0 < v <= 1, problem="must be in (0, 1]")
 ERROR_FEEDBACK = Option("error_feedback", bool, True, "keep what compression dropped and add it to the next update")
+TRAIN_WITH_MEMORY = Option("train_with_memory", bool, True,
+                           "update delta with error feedback: each robot takes its local steps from the model plus "
+                           "its memory, the model it would hold had it sent everything, so its gradients see what "
+                           "it has not sent yet (false: from the model every node holds, classic error feedback)")
 K_CONTROLLER = Option("k_controller", str, "fixed",
                       "how K is chosen each step: fixed, norm (norm-proportional) or rd (rate-distortion)",
                       choices=("fixed", "norm", "rd"))
@@ -32,8 +36,9 @@ SIGNUM_MOMENTUM = Option("signum_momentum", float, 0.0, "signSGD: momentum befor
 GAMMA = Option("gamma", float, 0.5, "gossip consensus step size (fleetlearn gossip-gamma picks CHOCO's)",
                valid=lambda v: v > 0, problem="must be > 0")
 
-# The options of a sparsifier with error feedback and a K controller (Top-K, Random-K, threshold).
-SPARSIFIER = (ERROR_FEEDBACK, K_CONTROLLER, WEIGHT_BY_BATCH)
+# The options of a compressor with error feedback, and of a sparsifier that also has a K controller.
+FEEDBACK = (ERROR_FEEDBACK, TRAIN_WITH_MEMORY)
+SPARSIFIER = (*FEEDBACK, K_CONTROLLER, WEIGHT_BY_BATCH)
 
 
 def topk_params(a: Any, layout: FlatLayout | None) -> Params:

@@ -4,7 +4,8 @@ The robot announces itself, receives a snapshot, then for every round it is
 expected in: takes τ steps of its own optimiser on its own images and compresses
 the model change (delta mode; or computes one gradient for the coordinator's
 optimiser, gradient mode) to fit the byte budget of its measured link, and publishes
-it. Its optimiser state and error-feedback memory stay on the robot. It applies
+it. Its optimiser state and error-feedback memory stay on the robot, and its local
+steps start from the model plus that memory (``train_with_memory``). It applies
 every global step so its model stays on the coordinator's version, and
 resynchronises from a snapshot when it sees a gap.
 """
@@ -175,6 +176,7 @@ class Robot:
             return
         if self.config.algorithm.sends_deltas:
             start = self.task.params_flat()
+            self.task.set_params_flat(self.uplink.training_start(start))
             vector, loss = self.task.local_steps(self.config.algorithm.local_steps)
             self.task.set_params_flat(start)  # the global model moves only by global steps
             kind = CompressedUpdate.KIND_MODEL_DELTA

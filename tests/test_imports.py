@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "fleetlearn" / "fleetlea
 # Lowest first. A module may import modules of its own layer or of lower ones, never of a higher one.
 # Names are packages or modules under fleetlearn; the longest name that covers a module places it.
 LAYERS: list[set[str]] = [
-    {"", "codec", "msgs", "transport", "metrics_files", "registry"},  # import no other fleetlearn package
+    {"", "codec", "msgs", "transport", "metrics_files", "registry", "stopping"},  # import no other fleetlearn package
     {"compress", "link"},  # compressors write codec messages; link measures transfers on the transport
     {"task"},  # models behind flat vectors laid out as compress lays them
     {"config", "algorithms"},  # checks model names against task's; each method's entry and options

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from fleet_testing import digits_config, read_rows, write_config
 
 from fleetlearn.run import run_fleet
@@ -109,31 +110,72 @@ def test_killed_robot_is_dropped_and_late_joiner_ends_on_the_same_model(tmp_path
     assert max(robot_1_rounds) <= killed_at + 1, "robot_1 was killed; it cannot have trained on"
 
 
-def test_ctrl_c_stops_every_process_and_keeps_results(tmp_path, domain_id) -> None:
+def start_run(tmp_path: Path, domain_id: int, background: bool = False) -> tuple[subprocess.Popen, Path]:
+    """``fleetlearn run`` of a long digits fleet over DDS, in its own process group; ``background``: started
+    as a script's ``cmd &`` starts it, SIGINT ignored."""
     config = digits_config(transport={"name": "dds", "domain_id": domain_id}, run={"rounds": 500},
                            robots={"step_time_s": 0.1})
     path = write_config(config, tmp_path / "config.yaml")
     run_dir = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "fleetlearn.cli", "run", str(path), "--run-dir", str(run_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                            env=node_env())
+                            env=node_env(),
+                            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if background else None)
+    return proc, run_dir
+
+
+def assert_nothing_left(run_dir: Path) -> None:
+    leftover = subprocess.run(["pgrep", "-f", str(run_dir)], capture_output=True, text=True).stdout.split()
+    assert not leftover, "node processes outlived the run"
+
+
+@pytest.mark.parametrize(("how", "background"), [
+    ("ctrl-c", False),   # the terminal signals the whole process group
+    ("SIGTERM", True),   # kill, timeout, systemd, docker stop: the runner only, started by a script
+    ("SIGHUP", False),   # the terminal closed
+])
+def test_every_stop_signal_stops_every_process_and_keeps_results(tmp_path, domain_id, how, background) -> None:
+    proc, run_dir = start_run(tmp_path, domain_id, background)
     try:
         wait_for_round(run_dir, 3)
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(getattr(signal, how))
         out, _ = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         stop_hung([proc], group=True)
         out, _ = proc.communicate()
-        raise AssertionError(f"the run did not stop within 60 s of Ctrl-C; its output and stacks:\n{out}") from None
+        raise AssertionError(f"the run did not stop within 60 s of {how}; its output and stacks:\n{out}") from None
     finally:
         stop_hung([proc], group=True)
     assert proc.returncode == 0, out
     assert "run directory" in out
-    for name in ("metrics.csv", "training.png", "link.png", "summary.json"):
+    for name in ("metrics.csv", "training.png", "link.png", "summary.json", "model.pt"):
         assert (run_dir / name).exists(), name
     assert finish_row(run_dir, "coordinator")["reason"] == "interrupted"
-    leftover = subprocess.run(["pgrep", "-f", str(run_dir)], capture_output=True, text=True).stdout.split()
-    assert not leftover, "node processes outlived the run"
+    for robot in ("robot_0", "robot_1", "robot_2"):
+        finish_row(run_dir, robot)
+    assert_nothing_left(run_dir)
+
+
+def test_nodes_stop_cleanly_when_their_runner_is_killed(tmp_path, domain_id) -> None:
+    """SIGKILL cannot be caught: the nodes get the parent-death signal (SIGTERM) and finish on their own."""
+    proc, run_dir = start_run(tmp_path, domain_id)
+    try:
+        wait_for_round(run_dir, 3)
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 60
+        while subprocess.run(["pgrep", "-f", str(run_dir)], capture_output=True).returncode == 0:
+            assert time.monotonic() < deadline, "node processes outlived their killed runner"
+            time.sleep(0.2)
+    finally:
+        stop_hung([proc], group=True)
+    assert finish_row(run_dir, "coordinator")["reason"] == "interrupted"
+    assert (run_dir / "model.pt").exists()
+    for robot in ("robot_0", "robot_1", "robot_2"):
+        finish_row(run_dir, robot)
 
 
 def test_a_coordinator_that_no_robot_joins_gives_up_with_a_non_zero_exit(tmp_path, domain_id) -> None:
@@ -147,9 +189,10 @@ def test_a_coordinator_that_no_robot_joins_gives_up_with_a_non_zero_exit(tmp_pat
     assert finish_row(tmp_path / "run", "coordinator")["reason"] == "no robots"
 
 
-def test_a_node_started_with_sigint_ignored_still_stops_on_it(tmp_path, domain_id) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_node_started_with_sigint_ignored_stops_on_every_stop_signal(tmp_path, domain_id, signum) -> None:
     """``cmd &`` in a script (nohup, CI, services) starts a process with SIGINT ignored; SIGINT is still
-    how launch, the supervisor and a user stop a node."""
+    how launch, the supervisor and a user stop a node, SIGTERM how schedulers and ``docker stop`` do."""
     config = digits_config(transport={"name": "dds", "domain_id": domain_id}, round={"start_timeout_s": 120.0})
     path = write_config(config, tmp_path / "config.yaml")
     run_dir = tmp_path / "run"
@@ -160,7 +203,7 @@ def test_a_node_started_with_sigint_ignored_still_stops_on_it(tmp_path, domain_i
         while not (run_dir / "metrics" / "coordinator.jsonl").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(2)  # its recorder is open; the rest of its set-up (DDS entities) takes milliseconds
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         assert proc.wait(timeout=30) == 130
     finally:
         stop_hung([proc])

@@ -1,4 +1,5 @@
-"""SIGTERM in the middle of a netsim run with random loss: nodes finish, every namespace and rule goes."""
+"""SIGTERM or SIGHUP in the middle of a netsim run with random loss: nodes finish, every namespace and rule
+goes."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def in_namespace(ns: str, *cmd: str) -> str:
     return subprocess.run(["ip", "netns", "exec", ns, *cmd], capture_output=True, text=True, check=True).stdout
 
 
-def test_sigterm_stops_the_nodes_and_removes_the_network(tmp_path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_stops_the_nodes_and_removes_the_network(tmp_path, signum) -> None:
     config = digits_config(transport={"name": "dds"}, run={"rounds": 500, "eval_every": 0},
                            algorithm={"keep_ratio": 1.0}, link={"cap_bps": None},
                            network={"rate_bps": 20e6, "robots": {"robot_1": {"rate_bps": 3e6, "loss": 0.002}}})
@@ -38,7 +40,7 @@ def test_sigterm_stops_the_nodes_and_removes_the_network(tmp_path) -> None:
         drop = re.search(r"-m statistic --mode random --probability ([0-9.]+) -j DROP", rules)
         assert drop and float(drop.group(1)) == pytest.approx(0.002, rel=1e-3)
         assert "rate 3Mbit" in in_namespace(robot_ns, "tc", "qdisc", "show", "dev", "fleet0")
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         out, _ = proc.communicate(timeout=60)
     finally:
         stop(proc)

@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from .config import Config, ConfigError, apply_overrides, config_from_dict, config_yaml, load_config
 from .netsim.command import add_parser as add_netsim_parser
+from .stopping import stop_on_signals
 from .transport import TRANSPORTS, make_bus
 
 # The README's main job: K fills each robot's byte budget (1 Mbit/s x 1 s of uplink per round).
@@ -199,15 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # A non-interactive shell starts background commands (``cmd &``, nohup, CI and service scripts) with
-    # SIGINT ignored, and Python keeps it so; but SIGINT is how a fleet or a node is told to stop (Ctrl-C,
-    # ros2 launch, the process supervisor, netsim), and the nodes we start inherit what we have.
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        return args.func(args)
+        with stop_on_signals():
+            return args.func(args)
     except ConfigError as exc:
         print(f"fleetlearn: config error: {exc}", file=sys.stderr)
         return 2

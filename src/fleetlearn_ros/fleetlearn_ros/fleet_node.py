@@ -2,7 +2,7 @@
 
 A node declares every setting as a read-only typed parameter (:mod:`fleetlearn_ros.parameters`),
 builds the validated run Config from them, wraps itself in a ``RosBus`` and runs the same fleet
-logic as ``fleetlearn coordinator`` / ``fleetlearn robot``. Ctrl-C (SIGINT) or SIGTERM stops it
+logic as ``fleetlearn coordinator`` / ``fleetlearn robot``. Ctrl-C (SIGINT), SIGTERM or SIGHUP stops it
 cleanly: the fleet object finishes (a coordinator announces the end and saves the model, a robot
 says it is leaving), the last messages get a moment to leave, and the exit code is 0. Invalid
 parameters end it with one line naming the parameter and exit code 2.
@@ -145,7 +145,8 @@ def declare_parameters(node: Node, role: str) -> dict[str, Any]:
 
 
 class Signals:
-    """SIGINT and SIGTERM (Ctrl-C, ``docker stop``, launch's shutdown) for a node's whole life.
+    """SIGINT, SIGTERM and SIGHUP (Ctrl-C, ``docker stop``, launch's shutdown, a closed terminal) for a
+    node's whole life.
 
     While the node starts they interrupt the start (KeyboardInterrupt); once it runs they ask it
     to stop, which its spin loop checks every 50 ms; once it ends the process ignores them to its
@@ -153,7 +154,7 @@ class Signals:
     signals nodes that are already leaving: killed by it, a node would exit -2).
     """
 
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def __init__(self) -> None:
         self.running = False      # the node is built: a signal asks it to stop instead of interrupting
@@ -168,7 +169,7 @@ class Signals:
             raise KeyboardInterrupt
 
     def ignore(self) -> None:
-        """Ignore both signals from now on. SIG_IGN itself, not a Python handler that does nothing: the
+        """Ignore them from now on. SIG_IGN itself, not a Python handler that does nothing: the
         interpreter resets Python handlers to the default (killing) action while it shuts down."""
         for sig in self.SIGNALS:
             signal.signal(sig, signal.SIG_IGN)

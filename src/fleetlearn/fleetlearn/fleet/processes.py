@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from ..config import Config, robot_names
+from ..stopping import die_with_parent
 from ..transport import make_bus
 from .coordinator import Coordinator
 from .nodes import make_coordinator, make_peer, make_robot
@@ -41,8 +42,7 @@ def run_node(config: Config, role: str, run_dir: Path | None, robot_id: str | No
         bus.spin(timeout_s=0.5)  # let the last messages leave
         if isinstance(node, Coordinator) and node.finish_reason != "done":
             return 1  # e.g. no robot joined: say so to whoever started this process
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # one Ctrl-C is enough: finish in peace
+    except KeyboardInterrupt:  # SIGINT, SIGTERM or SIGHUP (fleetlearn.stopping): the rest are ignored
         log.info("%s: interrupted; stopping", name)
         if "node" in locals():
             node.finish(*(("interrupted",) if role == "coordinator" else ()))
@@ -59,10 +59,12 @@ def run_processes(config: Config, run_dir: Path, say: Callable[[str], None] = pr
     config_path = str(run_dir / "config.yaml")
     env = {**os.environ, "OMP_NUM_THREADS": str(config.run.torch_threads)}
     gossip = config.mode == "gossip"
+    start = die_with_parent()  # a runner killed even by SIGKILL leaves no node behind
     procs = [] if gossip else [subprocess.Popen([*base, "coordinator", config_path, "--run-dir", str(run_dir)],
-                                                env=env)]
+                                                env=env, preexec_fn=start)]
     role = "peer" if gossip else "robot"
-    procs += [subprocess.Popen([*base, role, config_path, "--name", name, "--run-dir", str(run_dir)], env=env)
+    procs += [subprocess.Popen([*base, role, config_path, "--name", name, "--run-dir", str(run_dir)], env=env,
+                               preexec_fn=start)
               for name in robot_names(config.robots.count)]
     watcher = make_bus(config.transport.name, "progress", domain_id=config.transport.domain_id)
     watch_metrics(watcher, config, Progress(config.run.rounds, say))
@@ -75,28 +77,28 @@ def run_processes(config: Config, run_dir: Path, say: Callable[[str], None] = pr
             for proc in procs[1:]:
                 proc.wait(timeout=max(1.0, deadline - time.monotonic()))
     except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         say("interrupted: stopping every node ...")
-        _stop(procs)
     except subprocess.TimeoutExpired:
-        say("some robots did not stop after the coordinator; terminating them")
+        say("some robots did not stop after the coordinator; stopping them")
     finally:
         watcher.close()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        _stop(procs)
     if gossip:
         score_final_models(config, run_dir)
     return max(p.returncode or 0 for p in procs)
 
 
-def _stop(procs: list[subprocess.Popen], grace_s: float = 10.0) -> None:
-    """Nodes got Ctrl-C with us (same terminal); any that are still up after a grace get SIGINT, then SIGKILL."""
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline and any(p.poll() is None for p in procs):
-        time.sleep(0.1)
+
+def _stop(procs: list[subprocess.Popen], grace_s: float = 20.0) -> None:
+    """Ask every node still running to finish (SIGINT; one that got the terminal's Ctrl-C too ignores it),
+    then kill any still up after the grace."""
     for proc in procs:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + grace_s
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

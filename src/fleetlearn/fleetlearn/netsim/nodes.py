@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -11,11 +10,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..stopping import die_with_parent
 from ..transport.dds_config import cyclone_config
 from .network import INTERFACE
 from .plan import COORDINATOR
 
-PR_SET_PDEATHSIG = 1
 MAX_PARTICIPANTS = 4  # one participant per namespace; a few spare indices for a restarting node
 
 
@@ -41,17 +40,8 @@ def start_node(name: str, namespace: str, config_path: Path, run_dir: Path, env:
            "--run-dir", str(run_dir)]
     if role == "robot":
         cmd += ["--name", name]
-    return NodeProcess(name, subprocess.Popen(cmd, env=env, preexec_fn=_in_child))
-
-
-def _in_child() -> None:
-    """Nodes stop cleanly on SIGINT (a shell that ran us in the background ignores it), and die with us.
-
-    The parent-death signal covers netsim itself being killed (SIGKILL cannot be caught): no node
-    outlives it, though the namespaces it made then stay until ``ip netns del``.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    # netsim killed (even by SIGKILL) stops every node; the namespaces it made then stay until `ip netns del`
+    return NodeProcess(name, subprocess.Popen(cmd, env=env, preexec_fn=die_with_parent()))
 
 
 def stop_nodes(nodes: list[NodeProcess], grace_s: float = 10.0) -> None:

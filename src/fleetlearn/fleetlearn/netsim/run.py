@@ -1,6 +1,6 @@
 """One netsim run: make the network, start the nodes in it, follow rounds and the link schedule, clean up.
 
-Teardown happens on every way out (the end, an error, Ctrl-C, SIGTERM): nodes are
+Teardown happens on every way out (the end, an error, Ctrl-C, SIGTERM, SIGHUP): nodes are
 asked to finish, then the run's namespaces are deleted. Results are written after
 the network is gone: ``finish_run`` (metrics.csv, plots, summary.json) and the
 netsim figures.
@@ -8,10 +8,8 @@ netsim figures.
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from ..fleet.progress import Progress
 from ..metrics_files import metrics_path
 from ..report import finish_run
 from ..run import prepare_run_dir
+from ..stopping import stop_on_signals
 from .figures import write_netsim_figures
 from .host import NetsimError, check_host, signals_held
 from .linklog import LinkLog
@@ -46,7 +45,7 @@ def run_netsim(config: Config, run_dir: Path | None = None, say: Callable[[str],
     nodes: list[NodeProcess] = []
     network = EmulatedNetwork(plan)
     try:
-        with _sigterm_as_interrupt(), network:
+        with stop_on_signals(), network:
             say(f"network: namespaces {network.prefix}-*, " + ", ".join(
                 f"{node} {address}" for node, address in plan.addresses.items()))
             log.write("start", prefix=network.prefix, addresses=plan.addresses, burst_bytes=plan.burst_bytes,
@@ -115,16 +114,3 @@ def _run_nodes(config: Config, run_dir: Path, network: EmulatedNetwork, log: Lin
         time.sleep(0.1)
     return {"reason": "done" if nodes[0].proc.returncode == 0 else "coordinator failed"}
 
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM takes the Ctrl-C path: nodes finish, the network is removed."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

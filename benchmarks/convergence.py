@@ -7,9 +7,10 @@ Three robots train ``fcos_tiny`` on the synthetic VOC set (1200 train / 200 val 
 each), inproc on a simulated clock (deterministic; every run is its own process, one torch thread).
 Every comparison is paired by seed. Parts:
 
-- ``ratios``: dense and Top-K keeping 10 %, 1 % and 0.1 % of the entries, with error feedback (robots
-  train from the model plus their memory, the default), with classic error feedback (from the model
-  itself) and without, in each mode: ``delta`` with the recipe's local steps (robots run AdamW and send their
+- ``ratios``: dense and Top-K keeping 10 %, 1 % and 0.1 % of the entries with error feedback as the
+  config sets it by default (``ef``), with robots training from the model plus their memory
+  (``efmemory``) or from the model itself (``efclassic``, the default with several local steps), and
+  without (``noef``), in each mode: ``delta`` with the recipe's local steps (robots run AdamW and send their
   compressed model change; the coordinator averages), ``delta`` with one step (one gradient per round,
   through each robot's own optimiser), and ``gradient`` (the coordinator's AdamW on averaged gradients:
   dense only, since the config refuses compressed gradients there). Each at every ``--rounds`` horizon
@@ -73,7 +74,8 @@ def base(rounds: int, seed: int, val_images: int = VAL_IMAGES) -> dict[str, Any]
                      "max_val_images": val_images}}
 
 
-FEEDBACKS = {"ef": (True, True), "classicef": (True, False), "noef": (False, False)}  # (memory, train with it)
+# error feedback, and whether robots train from the model plus their memory (None: the config's default)
+FEEDBACKS = {"ef": (True, None), "efmemory": (True, True), "efclassic": (True, False), "noef": (False, False)}
 
 
 def algorithm(method: str, update: str, steps: int) -> dict[str, Any]:
@@ -85,7 +87,11 @@ def algorithm(method: str, update: str, steps: int) -> dict[str, Any]:
     return topk(KEEPS[keep], *FEEDBACKS[feedback], update, steps)
 
 
-def topk(keep: float, ef: bool, with_memory: bool, update: str, steps: int) -> dict[str, Any]:
+def topk(keep: float, ef: bool, with_memory: bool | None, update: str, steps: int) -> dict[str, Any]:
+    """Top-K at ``keep``; ``with_memory``: robots train from the model plus their memory (None: the default,
+    which depends on ``steps``; spelt out in the run's key so that a stored run says what it ran)."""
+    if with_memory is None:
+        with_memory = steps == 1
     feedback = {"error_feedback": True, "train_with_memory": with_memory} if ef else {"error_feedback": False}
     return {"name": "topk", "keep_ratio": keep, "value_dtype": "fp16", **feedback, "update": update,
             "local_steps": steps}
@@ -121,7 +127,7 @@ def tau_jobs(seeds: list[int], horizons: list[int], val_images: int) -> dict[Job
     jobs = {}
     for tau, keep in TAU_KEEPS.items():
         rounds = steps_total // tau
-        compressed = topk(keep, True, True, "delta", tau)
+        compressed = topk(keep, True, None, "delta", tau)
         for method, alg in (("dense", algorithm("dense", "delta", tau)), ("topk", compressed)):
             for seed in seeds:
                 jobs["tau", f"tau{tau}", method, seed] = ({**base(rounds, seed, val_images), "algorithm": alg}, tau)
@@ -217,7 +223,7 @@ def summarise_ratios(curves: dict, keeps: list[str]) -> dict[str, Any]:
                                                                 for c, d in zip(cs, dense, strict=True))
                                              for m, cs in by_method.items() if m != "dense"}
             finals = row["final_map50"]
-            for other in ("noef", "classicef"):
+            for other in ("noef", "efclassic", "efmemory"):
                 row[f"ef_minus_{other}"] = {keep: paired(finals[f"topk_{keep}_ef"], finals[f"topk_{keep}_{other}"])
                                             for keep in keeps if f"topk_{keep}_ef" in finals
                                             and f"topk_{keep}_{other}" in finals}
@@ -297,7 +303,8 @@ def plot(curves: dict[str, dict]) -> None:
             for j, c in enumerate(runs):
                 label = name if j == 0 else None
                 style = {"color": f"C{i % 10}", "alpha": 0.7, "label": label,
-                         "linestyle": {"noef": "--", "classicef": ":"}.get(name.rsplit("_", 1)[-1], "-")}
+                         "linestyle": {"noef": "--", "efclassic": ":", "efmemory": "-."}.get(name.rsplit("_", 1)[-1],
+                                                                                             "-")}
                 axes[row, 0].plot(c["rounds"], c["metric"], **style)
                 axes[row, 1].plot(c["steps"], c["metric"], **style)
                 if title == "collaboration":

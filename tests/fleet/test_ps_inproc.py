@@ -14,6 +14,7 @@ from fleetlearn.compress import make_compressor
 from fleetlearn.config import DEFAULT_LOCAL_STEPS
 from fleetlearn.fleet import topics
 from fleetlearn.fleet.build import build_task, partitions
+from fleetlearn.fleet.uplink import Uplink
 from fleetlearn.msgs import CompressedUpdate, GlobalStep, RobotStatus, RoundAnnouncement
 
 
@@ -48,6 +49,15 @@ def test_updates_are_the_kind_the_mode_sends_and_the_fleet_learns(tmp_path, algo
     assert_in_step(fleet)
     curve = losses(fleet)
     assert curve[-1] < 0.97 * curve[0], curve
+
+
+@pytest.mark.parametrize(("steps", "choice", "on"), [(1, None, True), (4, None, False), (4, True, True),
+                                                      (1, False, False)])
+def test_training_with_memory_is_the_default_with_one_local_step_only(steps, choice, on) -> None:
+    config = digits_config(algorithm={"local_steps": steps, "train_with_memory": choice})
+    assert Uplink(config.algorithm, 100).train_with_memory is on
+    no_memory = digits_config(algorithm={"local_steps": 1, "error_feedback": False})
+    assert Uplink(no_memory.algorithm, 100).train_with_memory is False
 
 
 @pytest.mark.parametrize("with_memory", [True, False])

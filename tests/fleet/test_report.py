@@ -55,7 +55,7 @@ BREAKAGES = {  # what a failed node leaves behind -> the line the report prints
     "never_started": (lambda d: (d / "metrics/robot_2.jsonl").unlink(),
                       "robot_2: no metrics/robot_2.jsonl: it did not start (or its file was not gathered here)"),
     "stopped_early": (lambda d: edit_rows(d / "metrics/coordinator.jsonl",
-                                          with_finish(round=2, reason="interrupted")),
+                                          with_finish(round=2, rounds_done=2, reason="interrupted")),
                       f"coordinator: finished after 2 of {ROUNDS} rounds (interrupted)"),
     "diverged": (lambda d: edit_rows(d / "metrics/robot_2.jsonl", with_finish(model_crc32=7)),
                  "robot_2: ended on model version 3 (crc 7), not the coordinator's final 3 (crc "),

@@ -2,7 +2,8 @@
 
     fleetlearn demo                        coordinator + 3 robots over DDS on loopback (the README's main job)
     fleetlearn run CONFIG [--set a.b=v]    a fleet from a YAML config (inproc: one process; dds/ros: one per node)
-    fleetlearn coordinator CONFIG          one coordinator node (for multi-machine runs)
+                     [--run-dir R --resume]  ... or continue run R from its last checkpoint
+    fleetlearn coordinator CONFIG          one coordinator node (for multi-machine runs; --resume as above)
     fleetlearn robot CONFIG --name robot_0 one robot node
     fleetlearn peer CONFIG --name robot_0  one gossip peer (mode: gossip)
     fleetlearn gossip-gamma [CONFIG]       pick CHOCO's γ for the config's graph and compressor by simulation
@@ -35,9 +36,10 @@ DEMO_OVERRIDES = [
 
 
 def _config(args: argparse.Namespace) -> Config:
+    overrides = args.set + (["run.resume=true"] if getattr(args, "resume", False) else [])
     if getattr(args, "config", None):
-        return load_config(args.config, args.set)
-    return config_from_dict(apply_overrides({}, args.set))
+        return load_config(args.config, overrides)
+    return config_from_dict(apply_overrides({}, overrides))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -151,9 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     with_set(demo)
     demo.set_defaults(func=cmd_demo)
 
+    resume_help = "continue the run in --run-dir from its coordinator's last intact checkpoint"
     run = sub.add_parser("run", help="run a fleet from a YAML config")
     run.add_argument("config")
     run.add_argument("--run-dir")
+    run.add_argument("--resume", action="store_true", help=resume_help)
     with_set(run)
     run.set_defaults(func=cmd_run)
 
@@ -163,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         node.add_argument("--run-dir")
         if role != "coordinator":
             node.add_argument("--name", required=True, help="robot id, e.g. robot_0")
+        else:
+            node.add_argument("--resume", action="store_true", help=resume_help)
         with_set(node)
         node.set_defaults(func=cmd_node)
 

@@ -57,10 +57,17 @@ class RunConfig:
     rounds: int = setting(60, "training rounds; the coordinator (or each peer) stops after this many")
     eval_every: int = setting(10, "rounds between evaluations of the global model (0: only at the end)")
     torch_threads: int = setting(1, "torch threads of this process (several nodes on one machine must not thrash)")
+    checkpoint_every: int | None = setting(None, "rounds between coordinator checkpoints in <run dir>/checkpoints "
+                                                 "(also written when it stops); unset: run.eval_every; 0: only "
+                                                 "when it stops")
+    resume: bool = setting(False, "the coordinator continues from the last good checkpoint in its run directory "
+                                  "(fleetlearn ... --resume)")
 
     def validate(self) -> None:
         require(self.rounds >= 1, "run.rounds", "must be >= 1", self.rounds)
         require(self.eval_every >= 0, "run.eval_every", "must be >= 0", self.eval_every)
+        require(self.checkpoint_every is None or self.checkpoint_every >= 0, "run.checkpoint_every", "must be >= 0",
+                self.checkpoint_every)
         require(self.torch_threads >= 1, "run.torch_threads", "must be >= 1", self.torch_threads)
 
 

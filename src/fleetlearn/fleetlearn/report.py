@@ -97,6 +97,15 @@ def plot_run(run_dir: Path, rows: list[dict[str, Any]] | None = None) -> list[Pa
     return made
 
 
+def rounds_done(rows: list[dict[str, Any]]) -> int:
+    """Global steps made: the coordinator's count when it finished (its round numbers go past it when rounds
+    are announced again or it resumed), else the highest round recorded."""
+    ends = [r["rounds_done"] for r in rows if r.get("event") == "finish" and "rounds_done" in r]
+    if ends:
+        return ends[-1]
+    return max((r.get("round", 0) for r in rows if r.get("node") in ("coordinator", "fleet")), default=0)
+
+
 def finish_run(run_dir: Path) -> dict[str, Any]:
     """Write metrics.csv and the plots; return the summary the CLI prints."""
     run_dir = Path(run_dir)
@@ -107,7 +116,7 @@ def finish_run(run_dir: Path) -> dict[str, Any]:
     robot_rounds = [r for r in rows if r.get("node", "").startswith("robot") and r.get("event") == "round"]
     summary = {
         "run_dir": str(run_dir),
-        "rounds": max((r.get("round", 0) for r in rows if r.get("node") in ("coordinator", "fleet")), default=0),
+        "rounds": rounds_done(rows),
         "final_map50": evals[-1]["map50"] if evals else None,
         "final_map50_95": evals[-1].get("map50_95") if evals else None,
         "final_accuracy": evals[-1].get("accuracy") if evals else None,
@@ -174,9 +183,11 @@ def check_run(run_dir: Path) -> list[str]:
     for node in nodes if gossip else ["coordinator"]:
         end = finished.get(node, {})
         reason = end.get("reason", "done")  # robots and peers record no reason
-        if end and (end.get("round") != rounds or reason != "done"):
+        done = end.get("rounds_done", end.get("round"))  # a coordinator's round numbers go past it (re-announced
+        # rounds, a resume); a peer's are its rounds
+        if end and (done != rounds or reason != "done"):
             why = "" if reason == "done" else f" ({reason})"
-            problems.append(f"{node}: finished after {end.get('round')} of {rounds} rounds{why}")
+            problems.append(f"{node}: finished after {done} of {rounds} rounds{why}")
     final = finished.get("coordinator")
     for node in [] if gossip or final is None else robot_names(config.robots.count):
         end = finished.get(node)

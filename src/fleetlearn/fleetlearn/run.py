@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .config import Config
+from .config import Config, ConfigError
 from .fleet.build import partitions
 from .fleet.inproc import run_inproc
 from .fleet.processes import run_processes
@@ -22,13 +22,17 @@ from .report import finish_run
 
 
 def prepare_run_dir(config: Config, run_dir: Path | None = None) -> Path:
-    """``runs/<name>-<timestamp>/`` with the config used written into it."""
+    """``runs/<name>-<timestamp>/`` with the config used written into it; resuming, the run directory named
+    (its metrics go on)."""
+    if run_dir is None and config.run.resume:
+        raise ConfigError("run.resume: name the run directory to resume (--run-dir)")
     if run_dir is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_dir = Path(config.run.output_dir) / f"{config.run.name}-{stamp}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    for old in (run_dir / "metrics").glob("*.jsonl"):  # a run directory holds one run
-        old.unlink()
+    if not config.run.resume:
+        for old in (run_dir / "metrics").glob("*.jsonl"):  # a run directory holds one run
+            old.unlink()
     (run_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
     return run_dir
 

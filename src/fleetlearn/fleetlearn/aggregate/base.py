@@ -40,3 +40,10 @@ class Aggregator(ABC):
     def metrics(self) -> dict[str, Any]:
         """What the rule learnt, for the coordinator's round row and rqt (none by default)."""
         return {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """What the rule learnt, for a checkpoint (stateless rules: nothing)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027 - stateless rules load nothing
+        """Continue from a ``state_dict``."""

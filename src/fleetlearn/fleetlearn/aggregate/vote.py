@@ -19,6 +19,7 @@ and a 1 M-parameter model — for finer trust where robots are good at different
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -100,6 +101,12 @@ class FederatedVote(Aggregator):
 
     def metrics(self) -> dict[str, Any]:
         return {"vote_weights": self.weights()}  # who the vote trusts, for plots and rqt
+
+    def state_dict(self) -> dict[str, Any]:
+        return copy.deepcopy({"rounds": self.rounds, "agree": self.agree, "total": self.total})
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.rounds, self.agree, self.total = state["rounds"], dict(state["agree"]), dict(state["total"])
 
     def weights(self) -> dict[str, float]:
         """Current per-robot weights (the mean over coordinates in per-coordinate mode), for metrics."""

@@ -14,10 +14,12 @@ KEEP_RATIO = Option("keep_ratio", float, 0.01, "fraction of entries a sparsifier
                     "cap bounds every step",
                     valid=lambda v: 0 < v <= 1, problem="must be in (0, 1]")
 ERROR_FEEDBACK = Option("error_feedback", bool, True, "keep what compression dropped and add it to the next update")
-TRAIN_WITH_MEMORY = Option("train_with_memory", bool, True,
+TRAIN_WITH_MEMORY = Option("train_with_memory", bool | None, None,
                            "update delta with error feedback: each robot takes its local steps from the model plus "
-                           "its memory, the model it would hold had it sent everything, so its gradients see what "
-                           "it has not sent yet (false: from the model every node holds, classic error feedback)")
+                           "its memory (where it would be had it sent everything) instead of from the model every "
+                           "node holds; unset: on with local_steps 1, where classic error feedback lost to none, "
+                           "off otherwise (keep 0.1 %: the robots' own models drift apart and their sparse average "
+                           "stops working; README Compressed training)")
 K_CONTROLLER = Option("k_controller", str, "fixed",
                       "how K is chosen each step: fixed, norm (norm-proportional) or rd (rate-distortion)",
                       choices=("fixed", "norm", "rd"))

@@ -5,6 +5,11 @@ updates that arrive before the deadline (partial participation) → aggregate, s
 publish the compressed global step → open round r+1. Robots announce themselves on
 ``/fleet/status``; a robot that joins or falls behind gets a snapshot; a robot that
 stays silent longer than the timeout is dropped and training goes on.
+
+Every ``run.checkpoint_every`` rounds and when it stops, the coordinator checkpoints its whole
+state (``checkpoint``); started with ``run.resume`` it goes on from the last intact one as a new
+*incarnation*, a number every announcement, step and snapshot carries, so robots can tell a
+restart from a stale message. Its round numbers go on past any it used before.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from typing import Any
 import torch
 
 from ..aggregate import Contribution
-from ..config import Config, robot_names
+from ..config import Config, ConfigError, robot_names
+from ..metrics_files import metrics_path, node_rows
 from ..msgs import CompressedUpdate, GlobalStep, Header, RobotStatus, RoundAnnouncement, SnapshotRequest, Time
 from ..task import Task
 from ..transport import Bus
 from . import topics
+from .checkpoint import CheckpointWriter, load_latest
 from .recorder import Recorder
 from .server import Server, params_crc32
 from .snapshot import snapshot_chunks
@@ -86,9 +93,19 @@ class Coordinator:
         self.finish_reason: str | None = None  # "done" when every round ran; the process exits non-zero otherwise
         self.started_at = bus.now()
         self.last_eval: dict[str, Any] = {}
-        self.recorder = Recorder(bus, "coordinator", run_dir)
+        self.incarnation = 0  # +1 on each resume
+        resumed = self._resume() if config.run.resume else None
+        self.recorder = Recorder(bus, "coordinator", run_dir, resumed)
+        self.checkpoints = CheckpointWriter(run_dir) if run_dir is not None else None
+        every = config.run.checkpoint_every
+        self.checkpoint_every = config.run.eval_every if every is None else every
         self._round_timer = None
         self._dense_step_bytes: int | None = None
+        if resumed is not None:
+            self.checkpoint(wait=True)  # this incarnation is on disk before it says a word: a second resume
+            # that finds no newer checkpoint still counts past it
+            if self.rounds_done >= config.run.rounds:
+                bus.call_later(0.0, self.finish)  # it had done every round: it only says so again
         bus.advertise(topics.ROUND, RoundAnnouncement, topics.ROUND_QOS)
         bus.advertise(topics.STEP, GlobalStep, topics.STEP_QOS)
         bus.subscribe(topics.STATUS, RobotStatus, self.on_status)
@@ -116,9 +133,15 @@ class Coordinator:
             log.info("%s joined (holds model version %d)", msg.robot_id, msg.model_version)
         member.last_seen = self.bus.now()
         member.state = msg.state
+        active = msg.state == RobotStatus.STATE_ACTIVE
+        if active and msg.model_version > self.version:
+            # Steps of an incarnation that died after its last checkpoint: the robot gets our model, and is
+            # in step once it says it holds our version.
+            member.state, member.model_version = RobotStatus.STATE_JOINING, 0
+            self.send_snapshot(msg.robot_id)
+            return
         # A heartbeat may be older than the last step: an active robot's version only moves forward here.
         # A robot that fell behind says so itself, with a snapshot request.
-        active = msg.state == RobotStatus.STATE_ACTIVE
         member.model_version = max(member.model_version, msg.model_version) if active else msg.model_version
         if msg.state == RobotStatus.STATE_LEAVING:
             self._drop(msg.robot_id, "left")
@@ -142,7 +165,8 @@ class Coordinator:
         if member.snapshot_version == self.version and recently:
             return
         member.snapshot_version, member.snapshot_sent_at = self.version, now
-        for chunk in snapshot_chunks(self.task.params_flat(), self.version, self.round_number, robot_id, now):
+        for chunk in snapshot_chunks(self.task.params_flat(), self.version, self.round_number, robot_id, now,
+                                     incarnation=self.incarnation):
             self.total_downlink += self.bus.publish(topics.SNAPSHOT, chunk, qos=topics.SNAPSHOT_QOS)
 
     def check_members(self) -> None:
@@ -189,7 +213,8 @@ class Coordinator:
         self.bus.publish(topics.ROUND, RoundAnnouncement(
             header=Header(stamp=Time.from_seconds(now)), state=RoundAnnouncement.STATE_OPEN, round=number,
             model_version=self.version, deadline=Time.from_seconds(self.round.deadline),
-            comm_time_s=self.config.link.comm_time_s, expected_robots=self.round.expected), qos=topics.ROUND_QOS)
+            comm_time_s=self.config.link.comm_time_s, expected_robots=self.round.expected,
+            incarnation=self.incarnation), qos=topics.ROUND_QOS)
         self._round_timer = self.bus.call_later(self.config.round.deadline_s, lambda n=number: self.close_round(n))
 
     def on_update(self, topic_robot: str, msg: CompressedUpdate) -> None:
@@ -257,7 +282,8 @@ class Coordinator:
                           model_version=self.version, codec=result.message.codec, num_params=self.d,
                           k=result.message.k, payload=result.payload, crc32=zlib.crc32(result.payload),
                           contributors=[c.robot_id for c in contributions], next_round=current.number + 1,
-                          next_deadline=Time.from_seconds(now + self.config.round.deadline_s))
+                          next_deadline=Time.from_seconds(now + self.config.round.deadline_s),
+                          incarnation=self.incarnation)
         sent = self.bus.publish(topics.STEP, step, qos=topics.STEP_QOS)
         if self._dense_step_bytes is None:  # the same step sent dense in fp32, from a real encoding
             self._dense_step_bytes = dense_message_bytes(self.task.params_flat(), sent - len(result.payload))
@@ -278,6 +304,9 @@ class Coordinator:
         every = self.config.run.eval_every
         if every and self.rounds_done % every == 0 and self.rounds_done < self.config.run.rounds:
             self.run_evaluation()
+        every = self.checkpoint_every
+        if every and self.rounds_done % every == 0 and self.rounds_done < self.config.run.rounds:
+            self.checkpoint()
 
     def run_evaluation(self) -> dict[str, Any]:
         started = time.perf_counter()
@@ -300,17 +329,68 @@ class Coordinator:
         # the coordinator once its robots are gone (compose's --exit-code-from) must not cut them short
         if self.run_dir is not None:
             torch.save(self.task.model_state(), Path(self.run_dir) / "model.pt")
+            self.checkpoint(wait=True)
         if self.rounds_done:
             self.run_evaluation()
         self.bus.publish(topics.ROUND, RoundAnnouncement(
             header=Header(stamp=Time.from_seconds(self.bus.now())), state=RoundAnnouncement.STATE_FINISHED,
-            round=self.round_number, model_version=self.version), qos=topics.ROUND_QOS)
-        self.recorder.record("finish", reason=reason, round=self.round_number, model_version=self.version,
+            round=self.round_number, model_version=self.version, incarnation=self.incarnation),
+            qos=topics.ROUND_QOS)
+        self.recorder.record("finish", reason=reason, round=self.round_number, rounds_done=self.rounds_done,
+                             model_version=self.version,
                              model_crc32=params_crc32(self.task.params_flat()),
                              rejected=sum(self.rejected.values()), rejected_by_reason=dict(self.rejected))
         self.recorder.close()
         self.finish_reason = reason
         self.done = True
+
+    # -- checkpoints ------------------------------------------------------------------
+    def checkpoint(self, wait: bool = False) -> None:
+        """Copy the whole state and write it in the background (``wait``: until it is on disk); the row of
+        each written checkpoint (bytes, copy and write times) is recorded on the node's own thread."""
+        if self.checkpoints is None:
+            return
+        started = time.perf_counter()
+        state = {"incarnation": self.incarnation, "round_number": self.round_number, "rounds_done": self.rounds_done,
+                 "version": self.version, "model": self.task.model_state(), "server": self.server.state_dict(),
+                 "members": sorted(self.members), "total_uplink": self.total_uplink,
+                 "total_downlink": self.total_downlink, "rejected": dict(self.rejected),
+                 "torch_rng": torch.get_rng_state(), "config": self.config.to_dict()}
+        info = {"round": self.round_number, "model_version": self.version, "copy_s": time.perf_counter() - started}
+        self.checkpoints.write(f"round-{self.rounds_done:08d}-incarnation-{self.incarnation:04d}", state, info,
+                               wait=wait)
+        for row in self.checkpoints.drain():  # earlier ones, or this one when waited for
+            self.recorder.record("checkpoint", **row)
+
+    def _resume(self) -> dict[str, Any]:
+        """Load the last intact checkpoint of the run directory; returns what the resume row records."""
+        if self.run_dir is None:
+            raise ConfigError("run.resume: needs the run directory the checkpoints are in (--run-dir)")
+        loaded = load_latest(self.run_dir)
+        if loaded is None:
+            raise FileNotFoundError(f"{self.run_dir}/checkpoints holds no intact checkpoint to resume from")
+        state, path = loaded
+        saved = state["config"]
+        for section in ("task", "algorithm"):
+            if saved[section] != self.config.to_dict()[section]:
+                raise ConfigError(f"{section}: differs from the config the checkpoint {path.name} was taken with; "
+                                  f"a resumed run keeps its task and algorithm")
+        self.task.load_model_state(state["model"])
+        self.server.load_state_dict(state["server"])
+        self.version, self.rounds_done = state["version"], state["rounds_done"]
+        self.total_uplink, self.total_downlink = state["total_uplink"], state["total_downlink"]
+        self.rejected.update(state["rejected"])
+        torch.set_rng_state(state["torch_rng"])
+        self.incarnation = state["incarnation"] + 1
+        # Past every round this coordinator numbered: a step may have gone out after its last row, and a
+        # round may have been open when it stopped.
+        rows = node_rows(metrics_path(self.run_dir, "coordinator"), since_start=False)
+        self.round_number = max([state["round_number"], *(r.get("round", 0) for r in rows)]) + 1
+        lost = [r for r in rows if r["event"] == "round" and r["round"] > state["round_number"]]
+        log.warning("resuming from %s: incarnation %d, model version %d after %d rounds; the next round is %d",
+                    path.name, self.incarnation, self.version, self.rounds_done, self.round_number + 1)
+        return {"checkpoint": path.name, "incarnation": self.incarnation, "model_version": self.version,
+                "rounds_done": self.rounds_done, "round": self.round_number, "rounds_lost": len(lost)}
 
     def _reject(self, reason: str, detail: str) -> None:
         self.rejected[reason] += 1

@@ -25,11 +25,12 @@ class Recorder:
     run over processes use); without a run directory it only publishes.
     """
 
-    def __init__(self, bus: Bus | None, node: str, run_dir: Path | None) -> None:
+    def __init__(self, bus: Bus | None, node: str, run_dir: Path | None, resumed: dict[str, Any] | None = None) -> None:
+        """``resumed``: the node goes on from a checkpoint (``MetricsFile``)."""
         self.bus = bus
         self.node = node
         self.rows: list[dict[str, Any]] = []
-        self._file = None if run_dir is None else MetricsFile(run_dir, node, self.now())
+        self._file = None if run_dir is None else MetricsFile(run_dir, node, self.now(), resumed)
         if bus is not None:
             bus.advertise(metrics_topic(node), Metrics)
 

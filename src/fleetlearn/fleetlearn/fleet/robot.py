@@ -4,8 +4,8 @@ The robot announces itself, receives a snapshot, then for every round it is
 expected in: takes τ steps of its own optimiser on its own images and compresses
 the model change (delta mode; or computes one gradient for the coordinator's
 optimiser, gradient mode) to fit the byte budget of its measured link, and publishes
-it. Its optimiser state and error-feedback memory stay on the robot, and its local
-steps start from the model plus that memory (``train_with_memory``). It applies
+it. Its optimiser state and error-feedback memory stay on the robot; with
+``train_with_memory`` its local steps start from the model plus that memory. It applies
 every global step so its model stays on the coordinator's version, and
 resynchronises from a snapshot when it sees a gap.
 """
@@ -71,7 +71,8 @@ class Robot:
         self.total_received = 0
         self.rejected: Counter[str] = Counter()  # by reason
         self.assembler = SnapshotAssembler(self.d)
-        self.recorder = Recorder(bus, robot_id, run_dir)
+        # a robot started for a resumed run goes on with the run's metrics (its model comes by snapshot)
+        self.recorder = Recorder(bus, robot_id, run_dir, {} if config.run.resume else None)
         self._dense_bytes: int | None = None
         self._busy = False
         # (sequence, round, bytes) of updates not yet known to be through the link
@@ -80,6 +81,8 @@ class Robot:
         self.updates_acked = 0
         self.final_version: int | None = None
         self.pending: RoundAnnouncement | None = None
+        self.incarnation = 0        # the newest coordinator incarnation heard from
+        self.model_incarnation = 0  # the incarnation whose steps or snapshot made this robot's model
         bus.advertise(topics.update_topic(robot_id), CompressedUpdate)
         bus.advertise(topics.STATUS, RobotStatus)
         bus.advertise(topics.SNAPSHOT_REQUEST, SnapshotRequest)
@@ -109,8 +112,22 @@ class Robot:
         self.bus.publish(topics.SNAPSHOT_REQUEST, SnapshotRequest(
             header=self._header(), robot_id=self.robot_id, have_version=self.version, reason=reason))
 
+    def _from_coordinator(self, incarnation: int) -> bool:
+        """Whether a message comes from the coordinator as it is now. A newer incarnation: it restarted from
+        a checkpoint, so the round in flight is gone (an update already sent went to the one that died)."""
+        if incarnation < self.incarnation:
+            self.rejected["stale_incarnation"] += 1
+            return False
+        if incarnation > self.incarnation:
+            log.warning("%s: the coordinator restarted (incarnation %d); dropping the round in flight",
+                        self.robot_id, incarnation)
+            self.incarnation = incarnation
+            self.pending, self.final_version = None, None
+            self.inflight.clear()
+        return True
+
     def on_snapshot(self, msg: ModelSnapshot) -> None:
-        if msg.robot_id not in ("", self.robot_id) or self.done:
+        if msg.robot_id not in ("", self.robot_id) or self.done or not self._from_coordinator(msg.incarnation):
             return
         self.total_received += len(msg.payload)
         try:
@@ -122,10 +139,11 @@ class Robot:
         if complete is None:
             return
         flat, version, round_ = complete
-        if self.state == RobotStatus.STATE_ACTIVE and version <= self.version:
+        newer = msg.incarnation > self.model_incarnation  # a restarted coordinator's model replaces ours
+        if self.state == RobotStatus.STATE_ACTIVE and version <= self.version and not newer:
             return
         self.task.set_params_flat(flat)
-        self.version, self.last_round = version, round_
+        self.version, self.last_round, self.model_incarnation = version, round_, msg.incarnation
         self.state = RobotStatus.STATE_ACTIVE
         log.info("%s: in sync at model version %d", self.robot_id, version)
         self.heartbeat()
@@ -139,6 +157,13 @@ class Robot:
         arrive before the global step that brings the robot to its version. So a
         robot one step behind waits a moment for the step before it resyncs.
         """
+        if not self._from_coordinator(msg.incarnation):
+            return
+        if msg.incarnation > self.model_incarnation and self.state == RobotStatus.STATE_ACTIVE:
+            if msg.model_version != self.version:  # it went back to its checkpoint: later steps are gone
+                self.request_snapshot(f"coordinator restarted on version {msg.model_version}, I hold {self.version}")
+                return
+            self.model_incarnation = msg.incarnation  # every node's model at a version is the same, bit for bit
         if msg.state == RoundAnnouncement.STATE_FINISHED:
             # the last global step may still be on its way (topics are not ordered with each other)
             self.final_version = msg.model_version
@@ -247,7 +272,9 @@ class Robot:
         if self.state != RobotStatus.STATE_ACTIVE or self.done:
             return
         self.total_received += len(msg.payload)
-        if msg.model_version <= self.version:
+        if not self._from_coordinator(msg.incarnation):
+            return
+        if msg.model_version <= self.version and msg.incarnation <= self.model_incarnation:
             return  # already have it
         if msg.base_version != self.version:
             self.request_snapshot(f"missed_step: step {msg.base_version}->{msg.model_version}, I hold {self.version}")
@@ -261,7 +288,7 @@ class Robot:
             self.request_snapshot(f"corrupt step: {rejected.reason}")
             return
         self.task.set_params_flat(apply_step(self.task.params_flat(), step))
-        self.version = msg.model_version
+        self.version, self.model_incarnation = msg.model_version, msg.incarnation
         if self.robot_id in msg.contributors:  # the coordinator has our update: it is off the link
             while self.inflight and self.inflight[0][1] <= msg.round:
                 self.inflight.popleft()

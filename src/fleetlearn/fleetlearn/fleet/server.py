@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -81,6 +82,27 @@ class Server:
             self.memory.update(a, message)
         self.task.set_params_flat(apply_step(x_old, message))
         return StepResult(message, encode(message), float(torch.linalg.vector_norm(delta)))
+
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything the next steps depend on besides the model: the coordinator's optimiser and schedule
+        (gradient mode), the aggregator's state, server momentum, the downlink's error feedback and its
+        compressor's random generator."""
+        return {"task": self.task.training_state(), "aggregator": self.aggregator.state_dict(),
+                "momentum": _copy(self.momentum), "memory": _copy(self.memory.residual if self.memory else None),
+                "generator": self.compressor.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.task.load_training_state(state["task"])
+        self.aggregator.load_state_dict(state["aggregator"])
+        self.momentum = state["momentum"]
+        if self.memory is not None:
+            self.memory.residual = state["memory"]
+        self.compressor.generator.set_state(state["generator"])
+
+
+def _copy(tensor: Tensor | None) -> Tensor | None:
+    return None if tensor is None else tensor.clone()
 
 
 def params_crc32(params: Tensor) -> int:

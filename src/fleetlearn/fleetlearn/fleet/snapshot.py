@@ -26,7 +26,7 @@ class SnapshotError(ValueError):
 
 
 def snapshot_chunks(flat: Tensor, model_version: int, round_: int, robot_id: str = "", stamp: float = 0.0,
-                    chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[ModelSnapshot]:
+                    chunk_bytes: int = DEFAULT_CHUNK_BYTES, incarnation: int = 0) -> list[ModelSnapshot]:
     """Cut a flat parameter vector into ModelSnapshot messages."""
     data = flat.detach().to(torch.float32).numpy().astype("<f4", copy=False).tobytes()
     count = max(1, -(-len(data) // chunk_bytes))
@@ -38,7 +38,7 @@ def snapshot_chunks(flat: Tensor, model_version: int, round_: int, robot_id: str
         chunks.append(ModelSnapshot(header=header, robot_id=robot_id, round=round_, model_version=model_version,
                                     codec=SNAPSHOT_CODEC, num_params=flat.numel(), chunk_index=index,
                                     chunk_count=count, total_bytes=len(data), total_crc32=total_crc,
-                                    payload=part, crc32=zlib.crc32(part)))
+                                    payload=part, crc32=zlib.crc32(part), incarnation=incarnation))
     return chunks
 
 
@@ -64,7 +64,8 @@ class SnapshotAssembler:
         if zlib.crc32(msg.payload) != msg.crc32:
             raise SnapshotError(f"chunk {msg.chunk_index} fails its CRC32")
         if self.version != msg.model_version or self.first is None or \
-                (self.first.chunk_count, self.first.total_crc32) != (msg.chunk_count, msg.total_crc32):
+                (self.first.chunk_count, self.first.total_crc32, self.first.incarnation) != \
+                (msg.chunk_count, msg.total_crc32, msg.incarnation):
             self.version, self.chunks, self.first = msg.model_version, {}, msg  # a newer snapshot replaces
         held = sum(len(part) for index, part in self.chunks.items() if index != msg.chunk_index)
         if held + len(msg.payload) > expected:  # memory stays bounded by one model, whatever chunks claim

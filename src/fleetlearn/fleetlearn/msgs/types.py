@@ -105,6 +105,7 @@ class GlobalStep(IdlStruct, typename=_ros_type("fleetlearn_msgs", "GlobalStep"))
     next_round: uint32 = 0
     next_deadline: Time = field(default_factory=Time)
     budget_hint_bytes: uint64 = 0
+    incarnation: uint32 = 0
 
 
 @final
@@ -121,6 +122,7 @@ class RoundAnnouncement(IdlStruct, typename=_ros_type("fleetlearn_msgs", "RoundA
     comm_time_s: float32 = 0.0
     expected_robots: sequence[str] = field(default_factory=list)
     budget_hint_bytes: uint64 = 0
+    incarnation: uint32 = 0
 
 
 @_with_type_object
@@ -139,6 +141,7 @@ class ModelSnapshot(IdlStruct, typename=_ros_type("fleetlearn_msgs", "ModelSnaps
     total_crc32: uint32 = 0
     payload: bytes = b""
     crc32: uint32 = 0
+    incarnation: uint32 = 0
 
 
 @final

@@ -9,6 +9,7 @@ order; buffers (BatchNorm running statistics) are not in it and travel with
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -58,6 +59,15 @@ class Task(ABC):
     @abstractmethod
     def set_params_flat(self, flat: Tensor) -> None:
         """Overwrite all trainable parameters from a flat vector."""
+
+    @abstractmethod
+    def training_state(self) -> dict[str, Any]:
+        """The optimiser's and LR schedule's state: with the model, what training needs to go on after a
+        restart."""
+
+    @abstractmethod
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        """Continue from a ``training_state``."""
 
     @abstractmethod
     def gradient(self) -> tuple[Tensor, float]:
@@ -210,6 +220,13 @@ class TorchTask(Task):
 
     def model_state(self) -> dict[str, Tensor]:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def training_state(self) -> dict[str, Any]:
+        return copy.deepcopy({"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()})
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
 
     def load_model_state(self, state: Mapping[str, Tensor]) -> None:
         self.model.load_state_dict(state)

@@ -43,13 +43,14 @@ def test_a_checkpoint_reads_back_and_any_damage_is_detected() -> None:
 
 
 def test_the_newest_intact_checkpoint_is_used_and_a_damaged_one_skipped(tmp_path) -> None:
+    folder = checkpoint_dir(tmp_path, "coordinator")
     for n in (1, 2, 3, 4):
-        write_checkpoint(tmp_path, f"round-{n:08d}", {"round_number": n})
-    files = sorted(checkpoint_dir(tmp_path).glob("*.ckpt"))
+        write_checkpoint(folder, f"round-{n:08d}", {"round_number": n})
+    files = sorted(folder.glob("*.ckpt"))
     assert [f.name for f in files] == [f"round-{n:08d}.ckpt" for n in (2, 3, 4)]  # the newest three stay
-    assert not list(checkpoint_dir(tmp_path).glob(".*.tmp"))
+    assert not list(folder.glob(".*.tmp"))
     files[-1].write_bytes(files[-1].read_bytes()[:-10])  # cut short: a disk that lied about the fsync
-    state, path = load_latest(tmp_path)
+    state, path = load_latest(folder)
     assert state["round_number"] == 3 and path == files[-2]
 
 
@@ -103,6 +104,26 @@ def test_a_finished_run_resumed_with_more_rounds_goes_on_as_one_run(tmp_path) ->
     assert [r["event"] for r in rows].count("resume") == 1
     assert len([r for r in node_rows(metrics_path(tmp_path, "robot_0")) if r["event"] == "round"]) == 12
     assert summary["rounds"] == 12
+
+
+@pytest.mark.parametrize("persist", [True, False])
+def test_a_restarted_robot_takes_back_its_memory_only_when_it_persists_it(tmp_path, persist) -> None:
+    fleet = InprocFleet(digits_config(run={"rounds": 12, "checkpoint_every": 3}, robots={"persist_memory": persist}),
+                        tmp_path)
+    robot = fleet.robots["robot_0"]
+    assert fleet.run(until=lambda: robot.updates_sent >= 6)
+    if persist:
+        robot.checkpoints.wait()
+    saved = robot.uplink.memory.residual.clone()  # saved after its 6th update, the last before it dies
+    robot.bus.close()
+    again = fleet.add_robot("robot_0")
+    if persist:
+        assert torch.equal(again.uplink.memory.residual, saved)
+        assert [r["event"] for r in again.recorder.rows] == ["restored"]
+    else:
+        assert again.uplink.memory.residual is None
+    assert fleet.run()
+    assert_in_step(fleet)
 
 
 def test_resume_without_a_checkpoint_says_so(tmp_path) -> None:

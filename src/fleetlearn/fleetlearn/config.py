@@ -63,6 +63,11 @@ class RunConfig:
     resume: bool = setting(False, "the coordinator continues from the last good checkpoint in its run directory "
                                   "(fleetlearn ... --resume)")
 
+    @property
+    def checkpoint_period(self) -> int:
+        """Rounds between checkpoints (0: only when a node stops)."""
+        return self.eval_every if self.checkpoint_every is None else self.checkpoint_every
+
     def validate(self) -> None:
         require(self.rounds >= 1, "run.rounds", "must be >= 1", self.rounds)
         require(self.eval_every >= 0, "run.eval_every", "must be >= 0", self.eval_every)
@@ -102,6 +107,10 @@ class RobotsConfig:
     batch_size: int = setting(16, "local batch size of a robot")
     step_time_s: float = setting(0.0, "extra compute time per local step, seconds (models a slower robot)")
     heartbeat_s: float = setting(1.0, "seconds between RobotStatus heartbeats (and coordinator membership checks)")
+    persist_memory: bool = setting(False, "each robot saves its error-feedback memory and optimiser state in "
+                                          "<run dir>/checkpoints/<robot> (every run.checkpoint_every of its rounds "
+                                          "and when it stops) and takes them back when it restarts; off: a "
+                                          "restarted robot starts its memory at zero")
     overrides: dict[str, RobotOverride] = setting(doc="per-robot values by robot id, e.g. robot_1: {batch_size: 8}",
                                                   factory=dict)
 

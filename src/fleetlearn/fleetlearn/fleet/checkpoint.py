@@ -1,6 +1,6 @@
-"""Coordinator checkpoints: what a restarted coordinator needs to go on where it stopped.
+"""Checkpoints: what a restarted coordinator (or robot) needs to go on where it stopped.
 
-A checkpoint is one file in ``<run dir>/checkpoints/``: a magic line, the SHA-256 of the
+A checkpoint is one file in ``<run dir>/checkpoints/<node>/``: a magic line, the SHA-256 of the
 payload, and the payload (``torch.save`` of plain containers and tensors, loaded back with
 ``weights_only``). It is written to a temporary file, flushed to disk and renamed, so a crash
 leaves either the old set or the new file whole; a file that is cut short or fails its digest
@@ -34,8 +34,8 @@ class CheckpointError(ValueError):
     """A checkpoint file is not a whole, intact checkpoint; the message says why."""
 
 
-def checkpoint_dir(run_dir: Path) -> Path:
-    return Path(run_dir) / "checkpoints"
+def checkpoint_dir(run_dir: Path, node: str) -> Path:
+    return Path(run_dir) / "checkpoints" / node
 
 
 def encode_checkpoint(state: dict[str, Any]) -> bytes:
@@ -58,10 +58,9 @@ def decode_checkpoint(data: bytes) -> dict[str, Any]:
         raise CheckpointError(f"its payload does not load: {exc}") from exc
 
 
-def write_checkpoint(run_dir: Path, name: str, state: dict[str, Any]) -> tuple[Path, int]:
-    """Write atomically (temporary file, fsync, rename, fsync of the directory); keep the newest ``KEEP``.
-    Returns the path and its size in bytes."""
-    folder = checkpoint_dir(run_dir)
+def write_checkpoint(folder: Path, name: str, state: dict[str, Any]) -> tuple[Path, int]:
+    """Write ``folder/name.ckpt`` atomically (temporary file, fsync, rename, fsync of the directory); keep the
+    newest ``KEEP`` in ``folder``. Returns the path and its size in bytes."""
     folder.mkdir(parents=True, exist_ok=True)
     data = encode_checkpoint(state)
     path = folder / f"{name}.ckpt"
@@ -81,10 +80,10 @@ def write_checkpoint(run_dir: Path, name: str, state: dict[str, Any]) -> tuple[P
     return path, len(data)
 
 
-def load_latest(run_dir: Path) -> tuple[dict[str, Any], Path] | None:
-    """The newest intact checkpoint of the run and its path; a damaged one is logged and skipped. None when
-    there is none."""
-    for path in sorted(checkpoint_dir(run_dir).glob("*.ckpt"), reverse=True):
+def load_latest(folder: Path) -> tuple[dict[str, Any], Path] | None:
+    """The newest intact checkpoint in ``folder`` and its path; a damaged one is logged and skipped. None
+    when there is none."""
+    for path in sorted(folder.glob("*.ckpt"), reverse=True):
         try:
             return decode_checkpoint(path.read_bytes()), path
         except (CheckpointError, OSError) as exc:
@@ -96,8 +95,8 @@ class CheckpointWriter:
     """Writes checkpoints one at a time on a background thread, in the order they were taken; what each
     write measured is collected for the node to record on its own thread (``drain``)."""
 
-    def __init__(self, run_dir: Path) -> None:
-        self.run_dir = run_dir
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
         self._thread: threading.Thread | None = None
         self._written: list[dict[str, Any]] = []
 
@@ -124,7 +123,7 @@ class CheckpointWriter:
     def _write(self, name: str, state: dict[str, Any], info: dict[str, Any]) -> None:
         started = time.perf_counter()
         try:
-            path, size = write_checkpoint(self.run_dir, name, state)
+            path, size = write_checkpoint(self.folder, name, state)
         except OSError as exc:
             log.error("could not write checkpoint %s: %s (the previous one stays)", name, exc)
             return

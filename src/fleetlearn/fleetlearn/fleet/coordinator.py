@@ -33,7 +33,7 @@ from ..msgs import CompressedUpdate, GlobalStep, Header, RobotStatus, RoundAnnou
 from ..task import Task
 from ..transport import Bus
 from . import topics
-from .checkpoint import CheckpointWriter, load_latest
+from .checkpoint import CheckpointWriter, checkpoint_dir, load_latest
 from .recorder import Recorder
 from .server import Server, params_crc32
 from .snapshot import snapshot_chunks
@@ -96,9 +96,7 @@ class Coordinator:
         self.incarnation = 0  # +1 on each resume
         resumed = self._resume() if config.run.resume else None
         self.recorder = Recorder(bus, "coordinator", run_dir, resumed)
-        self.checkpoints = CheckpointWriter(run_dir) if run_dir is not None else None
-        every = config.run.checkpoint_every
-        self.checkpoint_every = config.run.eval_every if every is None else every
+        self.checkpoints = CheckpointWriter(checkpoint_dir(run_dir, "coordinator")) if run_dir is not None else None
         self._round_timer = None
         self._dense_step_bytes: int | None = None
         if resumed is not None:
@@ -304,7 +302,7 @@ class Coordinator:
         every = self.config.run.eval_every
         if every and self.rounds_done % every == 0 and self.rounds_done < self.config.run.rounds:
             self.run_evaluation()
-        every = self.checkpoint_every
+        every = self.config.run.checkpoint_period
         if every and self.rounds_done % every == 0 and self.rounds_done < self.config.run.rounds:
             self.checkpoint()
 
@@ -366,9 +364,10 @@ class Coordinator:
         """Load the last intact checkpoint of the run directory; returns what the resume row records."""
         if self.run_dir is None:
             raise ConfigError("run.resume: needs the run directory the checkpoints are in (--run-dir)")
-        loaded = load_latest(self.run_dir)
+        folder = checkpoint_dir(self.run_dir, "coordinator")
+        loaded = load_latest(folder)
         if loaded is None:
-            raise FileNotFoundError(f"{self.run_dir}/checkpoints holds no intact checkpoint to resume from")
+            raise FileNotFoundError(f"{folder} holds no intact checkpoint to resume from")
         state, path = loaded
         saved = state["config"]
         for section in ("task", "algorithm"):

@@ -35,6 +35,7 @@ from ..task import Task
 from ..transport import Bus, Delivery
 from . import topics
 from .build import robot_seed
+from .checkpoint import CheckpointWriter, checkpoint_dir, load_latest
 from .recorder import Recorder
 from .server import apply_step, params_crc32
 from .snapshot import SnapshotAssembler, SnapshotError
@@ -73,6 +74,9 @@ class Robot:
         self.assembler = SnapshotAssembler(self.d)
         # a robot started for a resumed run goes on with the run's metrics (its model comes by snapshot)
         self.recorder = Recorder(bus, robot_id, run_dir, {} if config.run.resume else None)
+        persist = config.robots.persist_memory and run_dir is not None
+        self.checkpoints = CheckpointWriter(checkpoint_dir(run_dir, robot_id)) if persist else None
+        self._restore_state()
         self._dense_bytes: int | None = None
         self._busy = False
         # (sequence, round, bytes) of updates not yet known to be through the link
@@ -231,6 +235,9 @@ class Robot:
         sent = self.bus.publish(topics.update_topic(self.robot_id), update, on_delivered=self._on_delivered)
         self.updates_sent += 1
         self.inflight.append((self.updates_sent, msg.round, sent))
+        every = self.config.run.checkpoint_period
+        if every and self.updates_sent % every == 0:
+            self._save_state()
         self.total_sent += sent
         fig = self.link.figures(msg.comm_time_s or None)
         self.recorder.record(
@@ -304,11 +311,40 @@ class Robot:
         self.state = RobotStatus.STATE_LEAVING
         self.bus.publish(topics.STATUS, RobotStatus(header=self._header(), robot_id=self.robot_id,
                                                     state=self.state, model_version=self.version))
+        self._save_state(wait=True)
         self.recorder.record("finish", round=self.last_round, model_version=self.version,
                              model_crc32=params_crc32(self.task.params_flat()), total_bytes_sent=self.total_sent,
                              rejected=self.rejected.total())
         self.recorder.close()
 
+    # -- own state across restarts (robots.persist_memory) -----------------------------------
+    def _save_state(self, wait: bool = False) -> None:
+        if self.checkpoints is None:
+            return
+        memory = self.uplink.memory.residual if self.uplink.memory is not None else None
+        state = {"memory": None if memory is None else memory.clone(), "training": self.task.training_state(),
+                 "round": self.last_round, "model_version": self.version}
+        # named by the wall clock: a restarted robot counts its updates from 0 again
+        self.checkpoints.write(f"{time.time_ns():020d}", state, {"round": self.last_round}, wait=wait)
+        for row in self.checkpoints.drain():
+            self.recorder.record("checkpoint", **row)
+
+    def _restore_state(self) -> None:
+        """Take back the memory and optimiser state a previous run of this robot saved, saying which."""
+        if self.checkpoints is None:
+            return
+        loaded = load_latest(self.checkpoints.folder)
+        memory = None if loaded is None else loaded[0]["memory"]
+        if loaded is None or (memory is not None and memory.numel() != self.d):
+            log.info("%s: no saved state of this model to take back; error feedback starts at zero", self.robot_id)
+            return
+        state, path = loaded
+        if self.uplink.memory is not None:
+            self.uplink.memory.residual = memory
+        self.task.load_training_state(state["training"])
+        log.info("%s: took back its error-feedback memory and optimiser state from %s (round %d)", self.robot_id,
+                 path.name, state["round"])
+        self.recorder.record("restored", checkpoint=path.name, round=state["round"])
     def _header(self) -> Header:
         return Header.at(self.bus.now(), self.robot_id)
 

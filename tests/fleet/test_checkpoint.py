@@ -99,6 +99,7 @@ def test_a_finished_run_resumed_with_more_rounds_goes_on_as_one_run(tmp_path) ->
     longer = config_from_dict({**config.to_dict(), "run": {**config.to_dict()["run"], "rounds": 12, "resume": True}})
     summary = run_fleet(longer, tmp_path, say=lambda _: None)
     assert check_run(tmp_path) == []
+    assert (tmp_path / "training.png").exists()  # with the resume marked on its round axes
     rows = node_rows(metrics_path(tmp_path, "coordinator"))
     assert [r["model_version"] for r in rows if r["event"] == "round"] == list(range(1, 13))
     assert [r["event"] for r in rows].count("resume") == 1

@@ -12,7 +12,7 @@ from typing import Any
 import matplotlib
 
 from .config import Config, load_config, robot_names
-from .metrics_files import load_rows, metrics_path, node_rows
+from .metrics_files import RESUME_EVENT, load_rows, metrics_path, node_rows
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -68,6 +68,11 @@ def plot_run(run_dir: Path, rows: list[dict[str, Any]] | None = None) -> list[Pa
     _plot(axes[1, 0], _series(rows, hub, "round", "round", "loss"), "round", "training loss", "loss vs rounds")
     _plot(axes[1, 1], _series(rows, hub, "round", "total_bytes_received", "loss"), "uplink bytes (all robots)",
           "training loss", "loss vs uplink bytes")
+    for resume in (r for r in rows if r.get("event") == RESUME_EVENT and r.get("node") == hub):
+        for ax in (axes[0, 0], axes[1, 0]):  # the coordinator went back to a checkpoint here
+            ax.axvline(resume["round"], color="red", linestyle=":", linewidth=1)
+            ax.annotate(f"resumed (lost {resume.get('rounds_lost', '?')})", (resume["round"], 1), rotation=90,
+                        xycoords=("data", "axes fraction"), fontsize=7, color="red", va="top", ha="right")
     fig.tight_layout()
     made.append(run_dir / "training.png")
     fig.savefig(made[-1], dpi=110)

@@ -1,6 +1,7 @@
 """Parameter-server fleet: dense vs fixed Top-K vs adaptive Top-K, on equal and on unequal links.
 
-    .venv/bin/python benchmarks/fleet.py [--quick] [--seeds 3] [--rounds 100] [--jobs 2]
+    .venv/bin/python benchmarks/fleet.py [--quick] [--seeds 3] [--rounds 100] [--jobs 2] [--target 0.5]
+    .venv/bin/python benchmarks/fleet.py --report --target 0.3   # the stored curves, summarised again
 
 Robots train the small detector on the synthetic VOC set with the compressed-training recipe
 (each takes 4 AdamW steps a round and sends its compressed model change with error feedback;
@@ -41,6 +42,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from fleet_bench import (
     NO_BUDGET_S,
+    RESULTS,
     first_reaching,
     keep_ratio_fitting,
     make_config,
@@ -138,18 +140,17 @@ def main() -> int:
     parser.add_argument("--target", type=float, default=0.5, help="target mAP@0.5")
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (one process and torch thread each)")
     parser.add_argument("--part", choices=("equal_links", "unequal_links", "both"), default="both")
+    parser.add_argument("--report", action="store_true",
+                        help="run nothing: summarise the curves in results/fleet.json again (e.g. for another "
+                             "--target)")
     args = parser.parse_args()
-    seeds, rounds = (2, 20) if args.quick else (args.seeds, args.rounds)
-    d = build_task(make_config(common(rounds, 1)), "robot_0").num_params
-    parts = {"equal_links": equal_links(rounds, d), "unequal_links": unequal_links(rounds, d)}
-    if args.part != "both":
-        parts = {args.part: parts[args.part]}
-    jobs = [(part, method, seed, data) for seed in range(seeds) for part, methods in parts.items()
-            for method, data in methods.items()]
-    curves: dict[str, dict[str, list]] = {p: {m: [None] * seeds for m in ms} for p, ms in parts.items()}
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for part, method, seed, curve in pool.map(run_one, jobs):
-            curves[part][method][seed] = curve
+    if args.report:
+        kept = json.loads((RESULTS / "fleet.json").read_text())
+        curves, rounds, seeds, d = kept["curves"], kept["rounds"], kept["seeds"], kept["parameters"]
+    else:
+        seeds, rounds = (2, 20) if args.quick else (args.seeds, args.rounds)
+        d = build_task(make_config(common(rounds, 1)), "robot_0").num_params
+        curves = run_parts(args.part, seeds, rounds, d, args.jobs)
 
     result: dict[str, Any] = {"rounds": rounds, "seeds": seeds, "target_map50": args.target, "parameters": d}
     goals: dict[str, Any] = {}
@@ -172,6 +173,19 @@ def main() -> int:
     save("fleet", {**result, "curves": curves})
     print(json.dumps(result, indent=2, default=float))
     return 0
+
+
+def run_parts(part: str, seeds: int, rounds: int, d: int, jobs: int) -> dict[str, dict[str, list]]:
+    parts = {"equal_links": equal_links(rounds, d), "unequal_links": unequal_links(rounds, d)}
+    if part != "both":
+        parts = {part: parts[part]}
+    todo = [(part, method, seed, data) for seed in range(seeds) for part, methods in parts.items()
+            for method, data in methods.items()]
+    curves: dict[str, dict[str, list]] = {p: {m: [None] * seeds for m in ms} for p, ms in parts.items()}
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for part, method, seed, curve in pool.map(run_one, todo):
+            curves[part][method][seed] = curve
+    return curves
 
 
 def goal_flags(summary: dict[str, Any], equal_bytes_fixed: str) -> dict[str, Any]:

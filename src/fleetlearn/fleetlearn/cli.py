@@ -167,8 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
         node.add_argument("--run-dir")
         if role != "coordinator":
             node.add_argument("--name", required=True, help="robot id, e.g. robot_0")
-        else:
+        if role == "coordinator":
             node.add_argument("--resume", action="store_true", help=resume_help)
+        elif role == "robot":
+            node.add_argument("--resume", action="store_true",
+                              help="a restarted robot: append to the run's metrics and, with robots.persist_memory, "
+                                   "take back its memory")
         with_set(node)
         node.set_defaults(func=cmd_node)
 

@@ -149,7 +149,11 @@ class Coordinator:
 
     def on_snapshot_request(self, msg: SnapshotRequest) -> None:
         if msg.robot_id not in self.members:
-            return self._reject("unknown_robot", f"snapshot request from {msg.robot_id!r}")
+            if msg.robot_id not in self.fleet:
+                return self._reject("unknown_robot", f"snapshot request from {msg.robot_id!r}")
+            # a robot of the fleet that asks before its first heartbeat reached us (we just resumed): it joins
+            return self.on_status(RobotStatus(robot_id=msg.robot_id, state=RobotStatus.STATE_JOINING,
+                                              model_version=msg.have_version))
         log.info("%s asks for a snapshot (%s, holds version %d)", msg.robot_id, msg.reason, msg.have_version)
         member = self.members[msg.robot_id]
         member.state, member.model_version = RobotStatus.STATE_JOINING, msg.have_version

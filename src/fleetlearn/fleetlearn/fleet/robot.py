@@ -123,8 +123,9 @@ class Robot:
             self.rejected["stale_incarnation"] += 1
             return False
         if incarnation > self.incarnation:
-            log.warning("%s: the coordinator restarted (incarnation %d); dropping the round in flight",
-                        self.robot_id, incarnation)
+            if self.state == RobotStatus.STATE_ACTIVE:  # (a robot that just started has nothing in flight)
+                log.warning("%s: the coordinator restarted (incarnation %d); dropping the round in flight",
+                            self.robot_id, incarnation)
             self.incarnation = incarnation
             self.pending, self.final_version = None, None
             self.inflight.clear()

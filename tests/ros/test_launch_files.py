@@ -188,7 +188,7 @@ def test_arguments_become_typed_parameters_the_nodes_declare() -> None:
     assert robot_0.environment == {"ROS_DOMAIN_ID": "7", "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST"}
     assert (robot_1.namespace, coordinator.ends_launch, robot_1.ends_launch) == ("/robot_1", True, False)
     all_set = {a.name: "1" for a in launch_plan.GOSSIP_ARGUMENTS if a.parameter}
-    all_set.update(algorithm="choco", topology="ring", edges="[]", run_name="r", use_sim_time="false")
+    all_set.update(algorithm="choco", topology="ring", edges="[]", run_name="r", use_sim_time="false", resume="true")
     for plan in (*launch_plan.fleet_plan(all_set), *launch_plan.gossip_plan(all_set),
                  *launch_plan.robot_plan(SAMPLE_ARGUMENTS["robot.launch.py"])):
         declared = {spec.name: spec.type for spec in node_parameters(ROLES[plan.executable])}
@@ -202,6 +202,7 @@ def test_arguments_become_typed_parameters_the_nodes_declare() -> None:
     (launch_plan.fleet_plan, {"num_robots": "0"}, "launch argument num_robots:=0: must be in [1, 64]"),
     (launch_plan.fleet_plan, {"keep_ratio": "a lot"}, "launch argument keep_ratio:='a lot'"),
     (launch_plan.fleet_plan, {"use_sim_time": "yes"}, "launch argument use_sim_time:='yes': must be true or false"),
+    (launch_plan.fleet_plan, {"resume": "true"}, "launch argument resume:=true: name the run to continue"),
     (launch_plan.gossip_plan, {"domain_id": "300"}, "launch argument domain_id:='300': must be in [0, 232]"),
     (launch_plan.robot_plan, {"discovery_range": "LAN"}, "launch argument discovery_range:='LAN': must be one of"),
 ])

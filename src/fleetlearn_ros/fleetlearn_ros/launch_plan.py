@@ -108,7 +108,9 @@ TRAINING = (
              "use_sim_time", convert=_boolean),
 )
 
-FLEET_ARGUMENTS = (NUM_ROBOTS, *TRAINING, *TRANSPORT)
+RESUME = Argument("resume", "", "true: continue the run named by run_name from its coordinator's last checkpoint "
+                  "(run.resume)", "run.resume", convert=_boolean)
+FLEET_ARGUMENTS = (NUM_ROBOTS, *TRAINING, RESUME, *TRANSPORT)
 GOSSIP_ARGUMENTS = (
     NUM_ROBOTS, *TRAINING,
     Argument("topology", "", "gossip.topology: ring, torus, full, edges or radius", "gossip.topology"),
@@ -153,6 +155,8 @@ def _stamped(launch: str, parameters: dict[str, Any]) -> dict[str, Any]:
 def fleet_plan(values: Mapping[str, str]) -> list[NodePlan]:
     """fleet.launch.py: the coordinator (its exit ends the launch) and robot_0 .. robot_{N-1}."""
     parameters, environment = _settings(FLEET_ARGUMENTS, values)
+    if parameters.get("run.resume") and "run.name" not in parameters:
+        raise ValueError("launch argument resume:=true: name the run to continue with run_name:=NAME")
     parameters = _stamped("fleet", parameters)
     robots = [NodePlan("robot_node", "robot", f"/{robot}", parameters, environment)
               for robot in robot_names(_count(parameters))]

@@ -1,7 +1,8 @@
 """Compressed training against dense at equal rounds: does the fleet learn while sending ~1 % of the bytes?
 
     .venv/bin/python benchmarks/convergence.py [--parts ratios,tau,collaboration] [--seeds 1,2,3]
-        [--rounds 300,600] [--keeps 10%,1%,0.1%] [--jobs 2] [--resume] [--quick]
+        [--rounds 300,600] [--keeps 10%,1%,0.1%] [--feedbacks ef,efmemory,efclassic,noef] [--jobs 2] [--resume]
+        [--quick] [--report]
 
 Three robots train ``fcos_tiny`` on the synthetic VOC set (1200 train / 200 val images, batch 16
 each), inproc on a simulated clock (deterministic; every run is its own process, one torch thread).
@@ -97,8 +98,8 @@ def topk(keep: float, ef: bool, with_memory: bool | None, update: str, steps: in
             "local_steps": steps}
 
 
-def methods(keeps: list[str]) -> list[str]:
-    return ["dense"] + [f"topk_{keep}_{feedback}" for keep in keeps for feedback in FEEDBACKS]
+def methods(keeps: list[str], feedbacks: list[str]) -> list[str]:
+    return ["dense"] + [f"topk_{keep}_{feedback}" for keep in keeps for feedback in feedbacks]
 
 
 def modes() -> dict[str, tuple[str, int]]:
@@ -107,12 +108,12 @@ def modes() -> dict[str, tuple[str, int]]:
             "gradient": ("gradient", 1)}
 
 
-def ratio_jobs(seeds: list[int], horizons: list[int], keeps: list[str],
+def ratio_jobs(seeds: list[int], horizons: list[int], keeps: list[str], feedbacks: list[str],
                val_images: int) -> dict[Job, tuple[dict, int]]:
     jobs = {}
     for i, (mode, (update, steps)) in enumerate(modes().items()):
         for rounds in horizons if i == 0 else horizons[:1]:
-            for method in methods(keeps) if update == "delta" else ["dense"]:
+            for method in methods(keeps, feedbacks) if update == "delta" else ["dense"]:
                 if rounds != horizons[0] and method not in GOAL_METHODS:
                     continue
                 for seed in seeds:
@@ -348,6 +349,8 @@ def main() -> int:
     parser.add_argument("--rounds", default="300,600", help="comma-separated horizons (the cosine spans each)")
     parser.add_argument("--keeps", default=",".join(KEEPS),
                         help=f"comma-separated Top-K keep ratios of the ratios part, of {', '.join(KEEPS)}")
+    parser.add_argument("--feedbacks", default=",".join(FEEDBACKS),
+                        help=f"comma-separated error-feedback variants of the ratios part, of {', '.join(FEEDBACKS)}")
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (one process and torch thread each)")
     parser.add_argument("--quick", action="store_true", help="seed 0, 8 rounds: checks the script, not the goals")
     parser.add_argument("--no-assert", action="store_true", help="report the goals, exit 0 even if one is missed")
@@ -363,13 +366,16 @@ def main() -> int:
     keeps = args.keeps.split(",")
     if unknown := set(keeps) - set(KEEPS):
         parser.error(f"--keeps: unknown {', '.join(sorted(unknown))}; choose from {', '.join(KEEPS)}")
+    feedbacks = args.feedbacks.split(",")
+    if unknown := set(feedbacks) - set(FEEDBACKS):
+        parser.error(f"--feedbacks: unknown {', '.join(sorted(unknown))}; choose from {', '.join(FEEDBACKS)}")
     result: dict[str, Any] = {"robots": ROBOTS, "batch_size": BATCH, "seeds": seeds, "horizons": horizons,
                               "recipe_local_steps": DEFAULT_LOCAL_STEPS}
     step_s = {}
     jobs: dict[Job, tuple[dict, int]] = {}
     val_images = 10 if args.quick else VAL_IMAGES  # an untrained detector's thousands of boxes score slowly
     if "ratios" in parts:
-        jobs.update(ratio_jobs(seeds, horizons, keeps, val_images))
+        jobs.update(ratio_jobs(seeds, horizons, keeps, feedbacks, val_images))
     if "tau" in parts:
         jobs.update(tau_jobs(seeds, horizons, val_images))
     done = finished_runs(RUNS_FILE) if args.resume or args.report else {}

@@ -14,12 +14,16 @@ from ..msgs import Header, Metrics
 from ..transport import Bus
 from .topics import metrics_topic
 
+# What the Metrics topic carries (rqt_plot, progress lines): a message has no event field, so a reader takes
+# a scored one for "eval" and any other for "round"; other events (finish, checkpoint, ...) go to the file only.
+PUBLISHED_EVENTS = ("round", "eval")
 # field name -> True for floating-point fields (cyclonedds annotates them as Annotated[float, ...])
 _METRIC_FIELDS = {f.name: typing.get_args(f.type)[0] is float for f in fields(Metrics) if f.name != "header"}
 
 
 class Recorder:
-    """Writes ``metrics/<node>.jsonl`` and publishes ``/<node>/metrics`` (scalars for rqt_plot).
+    """Writes ``metrics/<node>.jsonl`` and publishes round and eval rows on ``/<node>/metrics`` (scalars for
+    rqt_plot).
 
     Without a bus it only writes the file, its rows timed by the wall clock (what the nodes of a
     run over processes use); without a run directory it only publishes.
@@ -42,7 +46,7 @@ class Recorder:
         self.rows.append(row)
         if self._file is not None:
             self._file.write(row)
-        if self.bus is not None:
+        if self.bus is not None and event in PUBLISHED_EVENTS:
             self.bus.publish(metrics_topic(self.node), self._message(row))
         return row
 
